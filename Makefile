@@ -1,0 +1,66 @@
+# Vigil: keepalived, rebuilt as gRPC-controlled services. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+DOTNET     ?= dotnet
+CONFIG     ?= Release
+OUT        := $(CURDIR)/out
+TOOLS      := $(CURDIR)/.tools
+BUF        := $(TOOLS)/node_modules/.bin/buf
+PROGRAMS   := services/controld/Vigil.Controld.csproj services/vrrpd/Vigil.Vrrpd.csproj \
+              services/checkd/Vigil.Checkd.csproj services/ipvsd/Vigil.Ipvsd.csproj \
+              clients/vigilctl/Vigilctl.csproj
+# Debian packages the tests use: independent peers (keepalived, python3-grpcio, nginx, dnsmasq),
+# lab tooling (iproute2, nftables, tcpdump, tshark, arping) and the IPVS VM (qemu, Debian kernel).
+APT_PACKAGES := keepalived python3-grpcio python3-grpc-tools python3-protobuf nginx-light \
+              dnsmasq-base tcpdump tshark arping nftables iproute2 iputils-ping procps \
+              qemu-system-x86 linux-image-amd64 busybox-static ipvsadm openssl strace cpio
+BUF_VERSION := 1.75.0
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export VIGIL_OUT := $(OUT)
+export VIGIL_BUF := $(BUF)
+
+.PHONY: help deps deps-apt deps-npm deps-nuget build unit test test-lab lint-protos demo bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: deps-apt deps-npm deps-nuget ## install everything the build and tests need (idempotent)
+
+deps-apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing $$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "apt: all packages present"; fi
+
+deps-npm:
+	@if [ -x $(BUF) ] && $(BUF) --version | grep -qx '$(BUF_VERSION)'; then echo "npm: buf $(BUF_VERSION) present"; \
+	else mkdir -p $(TOOLS) && cd $(TOOLS) && npm install --no-audit --no-fund --silent @bufbuild/buf@$(BUF_VERSION); fi
+
+deps-nuget:
+	$(DOTNET) restore Vigil.sln
+
+build: ## build the programs into out/ (vigil-controld, vigil-vrrpd, vigil-checkd, vigil-ipvsd, vigilctl)
+	@mkdir -p $(OUT)
+	@for p in $(PROGRAMS); do $(DOTNET) publish $$p -c $(CONFIG) -o $(OUT) --nologo -v:q -p:UseAppHost=true || exit 1; done
+	@ls $(OUT)/vigil-controld $(OUT)/vigil-vrrpd $(OUT)/vigil-checkd $(OUT)/vigil-ipvsd $(OUT)/vigilctl
+
+unit: ## fast tests only (no namespaces, no external peers)
+	$(DOTNET) test Vigil.sln -c $(CONFIG) --filter 'Category!=Lab&Category!=Interop&Category!=Conformance&Category!=Vm' --nologo
+
+lint-protos: deps-npm ## buf lint and buf format on protos/
+	cd protos && $(BUF) lint && $(BUF) format --diff --exit-code
+
+test: deps build lint-protos ## install what tests need, then run every test
+	$(DOTNET) test Vigil.sln -c $(CONFIG) --nologo --logger 'console;verbosity=normal'
+
+demo: build ## build, then fail a VIP over between two namespaced routers
+	@bash deploy/demo/run-demo.sh
+
+bench: build ## run the benchmarks; results go to bench/results/
+	@bash bench/run-all.sh
+
+clean: ## remove build output
+	rm -rf $(OUT) $$(find . -name bin -o -name obj -type d -not -path './.tools/*')
