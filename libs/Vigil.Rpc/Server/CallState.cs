@@ -1,0 +1,240 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+using Vigil.Rpc.Protocol;
+
+namespace Vigil.Rpc.Server;
+
+/// <summary>
+/// One server call: reads request messages, writes response messages, and ends the call exactly
+/// once with a status (trailers, or a trailers-only response when nothing was sent yet). Writes and
+/// the completion are serialized, so a deadline can end the call while its handler still runs.
+/// </summary>
+internal sealed class CallState : IDisposable
+{
+    private readonly HttpContext _http;
+    private readonly RpcServerOptions _options;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _cts;
+    private readonly Timer? _deadlineTimer;
+    private bool _headersSent;
+    private bool _completed;
+    private Metadata? _responseHeaders;
+    private bool _requestEnded;
+
+    public CallState(HttpContext http, MethodHandler handler, RpcServerOptions options, PeerCredentials? peer, CancellationToken serverStopping)
+    {
+        _http = http;
+        _options = options;
+        Handler = handler;
+        Peer = peer;
+        var headers = http.Request.Headers;
+        ContentType = headers.ContentType.ToString();
+        RequestEncoding = headers[GrpcHttp.EncodingHeader].ToString() is { Length: > 0 } enc ? enc : "identity";
+        AcceptsGzip = headers[GrpcHttp.AcceptEncodingHeader].ToString().Split(',', StringSplitOptions.TrimEntries).Contains("gzip");
+        RequestHeaders = new Metadata();
+        foreach (var (key, values) in headers)
+        {
+            if (Metadata.IsReserved(key)) continue;
+            foreach (var v in values)
+            {
+                if (v is null) continue;
+                try { RequestHeaders.AddFromWire(key, v); }
+                catch (FormatException) { /* a malformed -bin value is dropped, not fatal */ }
+            }
+        }
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, serverStopping);
+        Deadline = DateTime.MaxValue;
+        if (headers[GrpcHttp.TimeoutHeader].ToString() is { Length: > 0 } t && GrpcTimeout.TryParse(t, out var timeout))
+        {
+            Deadline = DateTime.UtcNow + timeout;
+            _deadlineTimer = new Timer(_ => OnDeadline(), null, timeout < TimeSpan.FromDays(49) ? timeout : TimeSpan.FromDays(49), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public MethodHandler Handler { get; }
+    public PeerCredentials? Peer { get; }
+    public string ContentType { get; }
+    public string RequestEncoding { get; }
+    public bool AcceptsGzip { get; }
+    public Metadata RequestHeaders { get; }
+    public Metadata ResponseTrailers { get; } = new();
+    public DateTime Deadline { get; }
+    public bool DeadlineExceeded { get; private set; }
+    public CancellationToken CancellationToken => _cts.Token;
+    public bool CompressResponses { get; set; }
+    public bool ClientCancelled => _http.RequestAborted.IsCancellationRequested;
+
+    /// <summary>The deadline ends the call at once; the handler sees its token cancelled.</summary>
+    private void OnDeadline()
+    {
+        DeadlineExceeded = true;
+        try { _cts.Cancel(); } catch (ObjectDisposedException) { return; }
+        _ = CompleteAsync(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
+    }
+
+    /// <summary>Reads the next request message, or null at the end of the request stream.</summary>
+    public async Task<T?> ReadMessageAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken) where T : class, IMessage<T>
+    {
+        if (_requestEnded || _completed) return null;
+        var reader = _http.Request.BodyReader;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new OperationCanceledException("the client went away", e, cancellationToken);
+            }
+            var buffer = result.Buffer;
+            try
+            {
+                if (MessageFraming.TryRead(ref buffer, _options.MaxReceiveMessageSize, RequestEncoding, out var bytes))
+                {
+                    reader.AdvanceTo(buffer.Start);
+                    try
+                    {
+                        return parser.ParseFrom(bytes);
+                    }
+                    catch (InvalidProtocolBufferException e)
+                    {
+                        throw new RpcException(StatusCode.Internal, $"Failed to deserialize request message: {e.Message}");
+                    }
+                }
+                if (result.IsCompleted)
+                {
+                    reader.AdvanceTo(buffer.End);
+                    _requestEnded = true;
+                    if (buffer.Length > 0) throw new RpcException(StatusCode.Internal, "Incomplete message: the request stream ended inside a message.");
+                    return null;
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+            catch
+            {
+                if (!_requestEnded) reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                throw;
+            }
+        }
+    }
+
+    public async Task WriteResponseHeadersAsync(Metadata headers)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_headersSent || _completed) throw new InvalidOperationException("response headers were already sent");
+            _responseHeaders = headers;
+            await SendHeadersLockedAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private bool UseGzip => CompressResponses && AcceptsGzip;
+
+    private Task SendHeadersLockedAsync()
+    {
+        PrepareHeadersLocked();
+        return _http.Response.StartAsync();
+    }
+
+    private void PrepareHeadersLocked()
+    {
+        if (_headersSent) return;
+        _headersSent = true;
+        var response = _http.Response;
+        response.StatusCode = 200;
+        response.ContentType = GrpcHttp.ContentType;
+        response.Headers[GrpcHttp.AcceptEncodingHeader] = GrpcHttp.SupportedEncodings;
+        if (UseGzip) response.Headers[GrpcHttp.EncodingHeader] = "gzip";
+        if (_responseHeaders is not null) AppendMetadata(response.Headers, _responseHeaders);
+    }
+
+    public async Task WriteMessageAsync(IMessage message, CancellationToken cancellationToken)
+    {
+        var bytes = message.ToByteArray();
+        if (_options.MaxSendMessageSize is { } max && bytes.Length > max)
+        {
+            throw new RpcException(StatusCode.ResourceExhausted, $"Sending message larger than max ({bytes.Length} vs. {max})");
+        }
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_completed)
+            {
+                throw new InvalidOperationException(DeadlineExceeded ? "the call's deadline has passed" : "the call has already ended");
+            }
+            PrepareHeadersLocked();
+            var framed = MessageFraming.Frame(bytes, UseGzip);
+            var writer = _http.Response.BodyWriter;
+            await writer.WriteAsync(framed, cancellationToken);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Ends the call with the status (only the first completion counts).</summary>
+    public async Task CompleteAsync(Status status)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_completed) return;
+            _completed = true;
+            if (_http.RequestAborted.IsCancellationRequested) return; // nobody to tell
+            var response = _http.Response;
+            var message = PercentEncoding.Encode(status.Message);
+            if (!_headersSent && !response.HasStarted)
+            {
+                // Trailers-only: one HEADERS frame with the status and END_STREAM.
+                _headersSent = true;
+                response.StatusCode = 200;
+                response.ContentType = GrpcHttp.ContentType;
+                response.Headers[GrpcHttp.AcceptEncodingHeader] = GrpcHttp.SupportedEncodings;
+                if (_responseHeaders is not null) AppendMetadata(response.Headers, _responseHeaders);
+                response.Headers[GrpcHttp.StatusHeader] = ((int)status.Code).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (message.Length > 0) response.Headers[GrpcHttp.MessageHeader] = message;
+                AppendMetadata(response.Headers, ResponseTrailers);
+                await response.CompleteAsync();
+                return;
+            }
+            response.AppendTrailer(GrpcHttp.StatusHeader, ((int)status.Code).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (message.Length > 0) response.AppendTrailer(GrpcHttp.MessageHeader, message);
+            foreach (var e in ResponseTrailers) response.AppendTrailer(e.Key, Metadata.WireValue(e));
+            await response.CompleteAsync();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The client went away while we answered; there is nobody left to tell.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static void AppendMetadata(IHeaderDictionary headers, Metadata metadata)
+    {
+        foreach (var e in metadata)
+        {
+            var value = Metadata.WireValue(e);
+            headers.Append(e.Key, value);
+        }
+    }
+
+    public void Dispose()
+    {
+        _deadlineTimer?.Dispose();
+        _cts.Dispose();
+        _writeLock.Dispose();
+    }
+}
