@@ -26,7 +26,7 @@ public sealed class EchoService
             }
             catch (OperationCanceledException)
             {
-                if (context.Deadline <= DateTime.UtcNow) Interlocked.Increment(ref _deadlineExceeded);
+                if (context.DeadlineExceeded) Interlocked.Increment(ref _deadlineExceeded);
                 else Interlocked.Increment(ref _cancelled);
                 throw;
             }

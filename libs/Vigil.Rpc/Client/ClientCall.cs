@@ -107,6 +107,9 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
     /// <summary>The response headers (custom metadata only).</summary>
     public Task<Metadata> ResponseHeadersAsync => _headers.Value;
 
+    /// <summary>The grpc-encoding of the response messages (null when none was named); valid after the headers.</summary>
+    public string? ResponseEncoding => _responseEncoding;
+
     /// <summary>The single response of a unary or client-streaming call.</summary>
     public Task<TResponse> ResponseAsync => _single.Value;
 

@@ -91,33 +91,46 @@ internal sealed class CallState : IDisposable
                 throw new OperationCanceledException("the client went away", e, cancellationToken);
             }
             var buffer = result.Buffer;
+            byte[]? bytes;
             try
             {
-                if (MessageFraming.TryRead(ref buffer, _options.MaxReceiveMessageSize, RequestEncoding, out var bytes))
+                if (!MessageFraming.TryRead(ref buffer, _options.MaxReceiveMessageSize, RequestEncoding, out var read))
                 {
-                    reader.AdvanceTo(buffer.Start);
-                    try
+                    bytes = null;
+                    if (result.IsCompleted)
                     {
-                        return parser.ParseFrom(bytes);
-                    }
-                    catch (InvalidProtocolBufferException e)
-                    {
-                        throw new RpcException(StatusCode.Internal, $"Failed to deserialize request message: {e.Message}");
+                        _requestEnded = true;
+                        if (buffer.Length > 0) throw new RpcException(StatusCode.Internal, "Incomplete message: the request stream ended inside a message.");
                     }
                 }
-                if (result.IsCompleted)
+                else
                 {
-                    reader.AdvanceTo(buffer.End);
-                    _requestEnded = true;
-                    if (buffer.Length > 0) throw new RpcException(StatusCode.Internal, "Incomplete message: the request stream ended inside a message.");
-                    return null;
+                    bytes = read;
                 }
-                reader.AdvanceTo(buffer.Start, buffer.End);
             }
             catch
             {
-                if (!_requestEnded) reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
                 throw;
+            }
+            if (bytes is null)
+            {
+                if (_requestEnded)
+                {
+                    reader.AdvanceTo(buffer.End);
+                    return null;
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                continue;
+            }
+            reader.AdvanceTo(buffer.Start);
+            try
+            {
+                return parser.ParseFrom(bytes);
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                throw new RpcException(StatusCode.Internal, $"Failed to deserialize request message: {e.Message}");
             }
         }
     }

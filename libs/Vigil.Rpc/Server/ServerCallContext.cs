@@ -20,6 +20,8 @@ public sealed class ServerCallContext
     public Metadata ResponseTrailers => _call.ResponseTrailers;
     /// <summary>The call's deadline (UTC), or DateTime.MaxValue when the client set none.</summary>
     public DateTime Deadline => _call.Deadline;
+    /// <summary>True once the deadline has passed (the token is then cancelled too).</summary>
+    public bool DeadlineExceeded => _call.DeadlineExceeded;
     /// <summary>Cancelled when the client cancels, the deadline passes or the server stops.</summary>
     public CancellationToken CancellationToken => _call.CancellationToken;
     /// <summary>The calling process (SO_PEERCRED), when known.</summary>

@@ -1,0 +1,42 @@
+using Grpc.Health.V1;
+using Vigil.Rpc.Client;
+
+namespace Vigil.Client;
+
+/// <summary>grpc.health.v1.Health on any Vigil socket.</summary>
+public sealed class HealthClient(RpcChannel channel) : ServiceClient(channel, HealthReflection.Descriptor.Services[0])
+{
+    public Task<HealthCheckResponse> CheckAsync(HealthCheckRequest request, CallOptions options = default) =>
+        UnaryAsync<HealthCheckRequest, HealthCheckResponse>("Check", request, options);
+
+    public IAsyncEnumerable<HealthCheckResponse> WatchAsync(HealthCheckRequest request, CallOptions options = default) =>
+        ServerStreamingAsync<HealthCheckRequest, HealthCheckResponse>("Watch", request, options);
+}
+
+/// <summary>vigil.vrrp.v1.VrrpService (vigil-vrrpd).</summary>
+public sealed class VrrpClient(RpcChannel channel) : ServiceClient(channel, Vrrp.V1.VrrpReflection.Descriptor.Services[0])
+{
+    public Task<Vrrp.V1.GetDaemonInfoResponse> GetDaemonInfoAsync(Vrrp.V1.GetDaemonInfoRequest request, CallOptions options = default) =>
+        UnaryAsync<Vrrp.V1.GetDaemonInfoRequest, Vrrp.V1.GetDaemonInfoResponse>("GetDaemonInfo", request, options);
+}
+
+/// <summary>vigil.check.v1.CheckService (vigil-checkd).</summary>
+public sealed class CheckClient(RpcChannel channel) : ServiceClient(channel, Check.V1.CheckReflection.Descriptor.Services[0])
+{
+    public Task<Check.V1.GetDaemonInfoResponse> GetDaemonInfoAsync(Check.V1.GetDaemonInfoRequest request, CallOptions options = default) =>
+        UnaryAsync<Check.V1.GetDaemonInfoRequest, Check.V1.GetDaemonInfoResponse>("GetDaemonInfo", request, options);
+}
+
+/// <summary>vigil.ipvs.v1.IpvsService (vigil-ipvsd).</summary>
+public sealed class IpvsClient(RpcChannel channel) : ServiceClient(channel, Ipvs.V1.IpvsReflection.Descriptor.Services[0])
+{
+    public Task<Ipvs.V1.GetDaemonInfoResponse> GetDaemonInfoAsync(Ipvs.V1.GetDaemonInfoRequest request, CallOptions options = default) =>
+        UnaryAsync<Ipvs.V1.GetDaemonInfoRequest, Ipvs.V1.GetDaemonInfoResponse>("GetDaemonInfo", request, options);
+}
+
+/// <summary>vigil.control.v1.ControlService (vigil-controld).</summary>
+public sealed class ControlClient(RpcChannel channel) : ServiceClient(channel, Control.V1.ControlReflection.Descriptor.Services[0])
+{
+    public Task<Control.V1.GetDaemonInfoResponse> GetDaemonInfoAsync(Control.V1.GetDaemonInfoRequest request, CallOptions options = default) =>
+        UnaryAsync<Control.V1.GetDaemonInfoRequest, Control.V1.GetDaemonInfoResponse>("GetDaemonInfo", request, options);
+}

@@ -1,0 +1,102 @@
+using System.Net.Sockets;
+using Vigil.Rpc.Server;
+using Vigil.Rpc.Tests.Conformance;
+using Vigil.Testing;
+using Vigil.Testing.V1;
+
+namespace Vigil.Rpc.Tests;
+
+/// <summary>The socket file: its mode, stale files, and who may call.</summary>
+public sealed class SocketFileTests
+{
+    [Fact]
+    public async Task Start_SocketMode_Is0660()
+    {
+        await using var server = await TestServer.StartAsync();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(server.SocketPath));
+        Assert.True(UnixSocketFile.IsSocket(server.SocketPath));
+    }
+
+    [Fact]
+    public async Task Start_StaleSocketFile_Replaced()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-stale-").FullName;
+        var path = Path.Combine(dir, "s.sock");
+        // A socket file whose server is gone (bound, then the process exited without unlinking it;
+        // .NET would unlink on dispose, so another program leaves it behind).
+        (await Shell.RunAsync(RepoPaths.DebianPython, "-c", $"import socket; socket.socket(socket.AF_UNIX).bind('{path}')")).EnsureOk();
+        Assert.True(File.Exists(path));
+        await using var server = new RpcServer(new RpcServerOptions { SocketPath = path });
+        server.AddService(TestServer.EchoDescriptor, new EchoService());
+        await server.StartAsync();
+        using var channel = Client.RpcChannel.ForUnixSocket(path);
+        Assert.Equal("x", (await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "x" })).Message);
+        await server.StopAsync();
+        Assert.False(File.Exists(path), "the socket file is removed on stop");
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task Start_LiveServerOnPath_RefusedAndLiveServerUntouched()
+    {
+        await using var live = await TestServer.StartAsync();
+        await using var second = new RpcServer(new RpcServerOptions { SocketPath = live.SocketPath });
+        var e = await Assert.ThrowsAsync<IOException>(() => second.StartAsync());
+        Assert.Contains("already listening", e.Message);
+        using var channel = live.Channel();
+        Assert.Equal("alive", (await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "alive" })).Message);
+    }
+
+    [Fact]
+    public async Task Start_RegularFileOnPath_RefusedAndFileKept()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-file-").FullName;
+        var path = Path.Combine(dir, "not-a-socket");
+        await File.WriteAllTextAsync(path, "precious");
+        await using var server = new RpcServer(new RpcServerOptions { SocketPath = path });
+        var e = await Assert.ThrowsAsync<IOException>(() => server.StartAsync());
+        Assert.Contains("not a socket", e.Message);
+        Assert.Equal("precious", await File.ReadAllTextAsync(path));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task PeerCredentials_OwnProcess_Seen()
+    {
+        PeerCredentials? seen = null;
+        await using var server = await TestServer.StartAsync(authorize: p => { seen = p; return true; });
+        using var channel = server.Channel();
+        await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest());
+        Assert.NotNull(seen);
+        Assert.Equal(Environment.ProcessId, seen!.Pid);
+    }
+
+    /// <summary>A process of another user, not in the socket's group, gets PERMISSION_DENIED
+    /// (the socket is opened to everyone for this test, so only SO_PEERCRED stands in the way);
+    /// the same user with the socket's group as a supplementary group is served.</summary>
+    [Fact]
+    [Trait("Category", "Conformance")]
+    public async Task OtherUser_NotInGroup_PermissionDenied_InGroup_Served()
+    {
+        Assert.True(Environment.UserName == "root", "this test needs root (it runs a peer as user nobody)");
+        var dir = Directory.CreateTempSubdirectory("vigil-perm-").FullName;
+        File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        const uint group = 4242; // a group nobody is in
+        await using var server = new RpcServer(new RpcServerOptions
+        {
+            SocketPath = Path.Combine(dir, "p.sock"),
+            SocketMode = (UnixFileMode)0b110_110_110,
+            SocketGroup = group,
+        });
+        server.AddService(TestServer.EchoDescriptor, new EchoService());
+        await server.StartAsync();
+
+        var denied = await PythonPeer.RunClientCaseAsync(server.SocketPath, "unary", ["--reuid=nobody", "--regid=nogroup", "--clear-groups"]);
+        Assert.False(denied.Ok);
+        Assert.Contains("PERMISSION_DENIED", denied.Stdout + denied.Stderr);
+
+        var allowed = await PythonPeer.RunClientCaseAsync(server.SocketPath, "unary", ["--reuid=nobody", "--regid=nogroup", $"--groups={group}"]);
+        Assert.True(allowed.Ok, allowed.Stdout + allowed.Stderr);
+        Directory.Delete(dir, true);
+    }
+}
