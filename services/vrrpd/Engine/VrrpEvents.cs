@@ -1,0 +1,45 @@
+using System.Net;
+using Vigil.Vrrpd.Protocol;
+
+namespace Vigil.Vrrpd.Engine;
+
+/// <summary>Something that happened to an instance; the input of <see cref="VrrpInstanceMachine.Step"/>.</summary>
+public abstract record VrrpEvent;
+
+/// <summary>The instance starts (RFC "Startup event").</summary>
+/// <param name="SourceAddress">the address adverts go out from (unicast_src_ip or the interface's
+/// primary address); null when the interface has none, which is a fault.</param>
+public sealed record StartupEvent(IPAddress? SourceAddress, bool InterfaceUp) : VrrpEvent;
+
+/// <summary>A timer armed by <see cref="ArmTimer"/> fired. Stale expiries are ignored.</summary>
+public sealed record TimerExpiredEvent(VrrpTimerKind Kind) : VrrpEvent;
+
+/// <summary>A packet for this instance's VRID arrived; the machine checks it and counts rejects.</summary>
+public sealed record AdvertReceivedEvent(VrrpReceivedPacket Packet) : VrrpEvent;
+
+/// <summary>The instance's interface went down or came up.</summary>
+public sealed record InterfaceStateChangedEvent(bool Up) : VrrpEvent;
+
+/// <summary>The source address changed (address added or removed on the interface).</summary>
+public sealed record SourceAddressChangedEvent(IPAddress? Address) : VrrpEvent;
+
+/// <summary>
+/// Tracker results changed: the sum of weights now in effect and the number of failed weight-0
+/// trackers (see <see cref="TrackerAggregate"/>).
+/// </summary>
+public sealed record TrackersChangedEvent(int WeightSum, int FaultCount) : VrrpEvent;
+
+/// <summary>Send the gratuitous ARPs / NAs again now (operator request), if master.</summary>
+public sealed record SendGarpRequestedEvent : VrrpEvent;
+
+/// <summary>Clean stop: a master sends priority 0 and releases its VIPs.</summary>
+public sealed record ShutdownEvent : VrrpEvent;
+
+/// <summary>Sync group: go MASTER together with the group.</summary>
+public sealed record SyncGotoMasterEvent : VrrpEvent;
+
+/// <summary>Sync group: go BACKUP because a member did (or the group left FAULT).</summary>
+public sealed record SyncGotoBackupEvent : VrrpEvent;
+
+/// <summary>Sync group: go FAULT because a member did.</summary>
+public sealed record SyncGotoFaultEvent : VrrpEvent;
