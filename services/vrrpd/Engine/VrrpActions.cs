@@ -56,8 +56,9 @@ public enum VrrpTransitionReason
 public sealed record LogTransition(VrrpStateKind From, VrrpStateKind To, VrrpTransitionReason Reason) : VrrpAction;
 
 /// <summary>
-/// Split brain seen: as MASTER we heard another master with lower priority (or equal priority and
-/// a lower address). We re-advertise so it steps down; this names it for the log, metric and event.
+/// Split brain seen: as MASTER we heard another master. If it loses the election (lower priority,
+/// or equal priority and a lower address) we re-advertise so it steps down; if it wins we step
+/// down. Either way this names it for the log ("other master at X"), a metric and an event.
 /// </summary>
 public sealed record OtherMasterDetected(IPAddress Address, byte Priority) : VrrpAction;
 

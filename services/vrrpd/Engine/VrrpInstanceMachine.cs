@@ -435,6 +435,8 @@ public static class VrrpInstanceMachine
             else MasterReceive(advert, check.Source);
         }
 
+        private IPAddress NoAddress => Cfg.Family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6None : IPAddress.None;
+
         private long AdvertIntervalMicros(VrrpAdvertisement advert) => advert.IntervalCentiseconds * VrrpTiming.MicrosPerCentisecond;
 
         /// <summary>RFC 6.4.2 "ADVERTISEMENT received" in BACKUP, with keepalived's preempt_delay.</summary>
@@ -499,7 +501,7 @@ public static class VrrpInstanceMachine
             if (!theyWin)
             {
                 // Two masters: the other one has lost the election. Re-advertise so it steps down.
-                _actions.Add(new OtherMasterDetected(source ?? (Cfg.Family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6None : IPAddress.None), advert.Priority));
+                _actions.Add(new OtherMasterDetected(source ?? NoAddress, advert.Priority));
                 if (!Cfg.LowerPrioNoAdvert)
                 {
                     SendAdvert(eff);
@@ -514,7 +516,9 @@ public static class VrrpInstanceMachine
                 return;
             }
 
-            // Outvoted: higher priority, or equal priority and a higher primary address.
+            // Outvoted: higher priority, or equal priority and a higher primary address. For a
+            // moment there were two masters: say so, whichever side of the split we were on.
+            _actions.Add(new OtherMasterDetected(source ?? NoAddress, advert.Priority));
             if (Cfg.Version == VrrpVersion.V3) _s = _s with { MasterAdverIntervalMicros = AdvertIntervalMicros(advert) };
             _s = _s with { MasterAddress = source, MasterPriority = advert.Priority, NextMasterReason = VrrpTransitionReason.MasterDownTimerExpired };
             LeaveMaster(VrrpStateKind.Backup, VrrpTransitionReason.HigherPriorityAdvert, sendPriorityZero: false);

@@ -66,6 +66,8 @@ internal sealed class SimLan
         public VrrpEngineState State { get; set; } = state;
         public bool Deaf { get; set; }
         public bool Mute { get; set; }
+        /// <summary>Instances whose adverts are lost on the way (a filter on one VLAN).</summary>
+        public HashSet<string> Muted { get; } = [];
         public List<(TimeSpan At, string Instance, VrrpAction Action)> Log { get; } = [];
         public List<SyncGroupTransition> GroupLog { get; } = [];
         public VrrpInstanceState this[string instance] => State.Instances[instance];
@@ -95,7 +97,7 @@ internal sealed class SimLan
         foreach (var (inst, action) in step.Actions)
         {
             node.Log.Add((Now, inst, action));
-            if (action is SendAdvert send && !node.Mute) Transmit(node, node.State.Instances[inst], send.Priority);
+            if (action is SendAdvert send && !node.Mute && !node.Muted.Contains(inst)) Transmit(node, node.State.Instances[inst], send.Priority);
         }
     }
 
