@@ -14,9 +14,11 @@ public sealed class EchoService
     private long _cancelled;
     private long _deadlineExceeded;
     private long _completed;
+    private long _started;
 
     public async Task<EchoResponse> Echo(EchoRequest request, ServerCallContext context)
     {
+        Interlocked.Increment(ref _started);
         await EchoMetadataAsync(context);
         if (request.Delay is { } delay && delay.ToTimeSpan() > TimeSpan.Zero)
         {
@@ -39,6 +41,7 @@ public sealed class EchoService
             Payload = request.ResponseSize > 0 ? ByteString.CopyFrom(new byte[request.ResponseSize]) : request.Payload,
             ContentType = context.ContentType,
             RequestEncoding = context.RequestEncoding,
+            TimeRemaining = context.Deadline == DateTime.MaxValue ? null : Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(context.Deadline - DateTime.UtcNow),
         };
     }
 
@@ -89,6 +92,7 @@ public sealed class EchoService
         CancelledCalls = Interlocked.Read(ref _cancelled),
         DeadlineExceededCalls = Interlocked.Read(ref _deadlineExceeded),
         CompletedCalls = Interlocked.Read(ref _completed),
+        StartedCalls = Interlocked.Read(ref _started),
     });
 
     /// <summary>x-echo-* request metadata comes back as response headers, x-trailer-* as trailers;

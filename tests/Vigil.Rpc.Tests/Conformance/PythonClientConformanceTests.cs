@@ -13,6 +13,7 @@ public sealed class PythonClientConformanceTests
     [InlineData("server_stream_error")]
     [InlineData("client_stream")]
     [InlineData("bidi")]
+    [InlineData("timeout_header")]
     [InlineData("deadline")]
     [InlineData("cancel")]
     [InlineData("metadata")]

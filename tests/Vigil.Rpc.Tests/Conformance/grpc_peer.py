@@ -87,6 +87,10 @@ def client(sock, case):
         for i, r in enumerate(echo.Bidi(requests())):
             expect(r.message == f"m{i}" and r.index == i, f"got {r}")
             q.put(1)
+    elif case == "timeout_header":
+        r = echo.Echo(echo_pb2.EchoRequest(message="t"), timeout=5)
+        left = r.time_remaining.seconds + r.time_remaining.nanos / 1e9
+        expect(r.HasField("time_remaining") and 3.0 < left <= 5.0, f"server saw {left} s left of a 5 s deadline")
     elif case == "deadline":
         # The client resets the stream at its deadline while the server's own deadline (counted from
         # arrival) is a moment later, so the handler may see either; it must see the call end.
@@ -94,12 +98,13 @@ def client(sock, case):
             s = echo.GetStats(echo_pb2.GetStatsRequest())
             return s.deadline_exceeded_calls + s.cancelled_calls
         before = ended()
-        expect_error(lambda: echo.Echo(echo_pb2.EchoRequest(delay=Duration(seconds=5)), timeout=0.3), grpc.StatusCode.DEADLINE_EXCEEDED)
+        expect_error(lambda: echo.Echo(echo_pb2.EchoRequest(delay=Duration(seconds=5)), timeout=1.0), grpc.StatusCode.DEADLINE_EXCEEDED)
         wait_for(lambda: ended() == before + 1, "the server handler to see the call end at the deadline")
     elif case == "cancel":
-        before = echo.GetStats(echo_pb2.GetStatsRequest()).cancelled_calls
+        stats = echo.GetStats(echo_pb2.GetStatsRequest())
+        before, started = stats.cancelled_calls, stats.started_calls
         f = echo.Echo.future(echo_pb2.EchoRequest(delay=Duration(seconds=10)))
-        time.sleep(0.3)
+        wait_for(lambda: echo.GetStats(echo_pb2.GetStatsRequest()).started_calls == started + 1, "the handler to start")
         f.cancel()
         expect(f.cancelled(), "the future is not cancelled")
         wait_for(lambda: echo.GetStats(echo_pb2.GetStatsRequest()).cancelled_calls == before + 1, "the server handler to see the cancellation")
@@ -193,6 +198,8 @@ class Echo(echo_pb2_grpc.EchoServiceServicer):
         return True
 
     def Echo(self, request, context):
+        with self.lock:
+            self.stats.started_calls += 1
         self._metadata(context)
         delay = request.delay.seconds + request.delay.nanos / 1e9
         if delay > 0 and not self._wait(context, delay):
@@ -204,7 +211,11 @@ class Echo(echo_pb2_grpc.EchoServiceServicer):
         # The C core consumes grpc-encoding before the handler sees the metadata.
         encoding = dict(context.invocation_metadata()).get("grpc-encoding", "not visible")
         payload = b"\x00" * request.response_size if request.response_size else request.payload
-        return echo_pb2.EchoResponse(message=request.message, payload=payload, content_type="application/grpc", request_encoding=encoding)
+        response = echo_pb2.EchoResponse(message=request.message, payload=payload, content_type="application/grpc", request_encoding=encoding)
+        remaining = context.time_remaining()
+        if remaining is not None:
+            response.time_remaining.FromNanoseconds(int(remaining * 1e9))
+        return response
 
     def ServerStream(self, request, context):
         self._metadata(context)
