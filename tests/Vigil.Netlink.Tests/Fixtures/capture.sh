@@ -29,11 +29,10 @@ while IFS='|' read -r name setup cmd; do
     # shellcheck disable=SC2086
     ip netns exec "$ns" sh -c "$setup"
   fi
-  idx() { ip -n "$ns" -j link show dev "$1" | sed -n 's/.*"ifindex":\([0-9]*\).*/\1/p'; }
   {
     echo "# command: $cmd"
     [[ -n "$setup" ]] && echo "# setup: $setup"
-    echo "# ifindex: lo=1 eth0=$(idx eth0) eth1=$(idx eth1) peer0=$(idx peer0)"
+    echo "# ifindex: $(ip -n "$ns" -o link show | sed -n 's/^\([0-9]*\): \([^:@]*\).*/\2=\1/p' | tr '\n' ' ' | sed 's/ $//')"
     echo "# iproute2: $(ip -V)"
     # shellcheck disable=SC2086
     ip netns exec "$ns" strace -f -e trace=sendmsg,sendto -e write=all -xx -s 4096 $cmd 2>&1 >/dev/null || true
