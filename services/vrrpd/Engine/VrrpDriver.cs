@@ -1,0 +1,377 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vigil.Vrrpd.Protocol;
+
+namespace Vigil.Vrrpd.Engine;
+
+/// <summary>The driver has stopped; the command was not run.</summary>
+public sealed class VrrpDriverStoppedException() : InvalidOperationException("the VRRP driver has stopped");
+
+/// <summary>What the driver needs from its host.</summary>
+public sealed record VrrpDriverDependencies(
+    IVrrpTransport Transport,
+    IAddressManager Addresses,
+    IArpSender Arp,
+    INotifier Notifier,
+    TimeProvider? Time = null,
+    ILogger? Logger = null,
+    IVrrpEventSink? Sink = null)
+{
+    /// <summary>Log adverts for VRIDs nobody here runs (keepalived <c>log_unknown_vrids</c>).</summary>
+    public bool LogUnknownVrids { get; init; } = true;
+}
+
+/// <summary>
+/// Hosts many instances: one task owns the <see cref="VrrpEngineState"/> and drains a channel
+/// of commands (received packets, timer expiries, link and tracker changes, operator requests),
+/// steps the pure engine and performs the resulting actions through the injected interfaces.
+/// Timers come from the injected <see cref="TimeProvider"/>.
+/// </summary>
+public sealed class VrrpDriver
+{
+    private abstract record Command;
+    private sealed record EventCommand(string Instance, VrrpEvent Event, TaskCompletionSource? Done) : Command;
+    private sealed record InterfaceCommand(string Interface, VrrpEvent Event, TaskCompletionSource? Done) : Command;
+    private sealed record PacketCommand(VrrpReceivedPacket Packet) : Command;
+    private sealed record TimerCommand(string Instance, VrrpTimerKind Kind, TimeSpan Due) : Command;
+    private sealed record StopCommand(TaskCompletionSource Done) : Command;
+    private sealed record FlushCommand(TaskCompletionSource Done) : Command;
+
+    private readonly Channel<Command> _commands = Channel.CreateUnbounded<Command>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly VrrpDriverDependencies _deps;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly long _epoch;
+    private readonly Dictionary<(string, VrrpTimerKind), (TimeSpan Due, ITimer Timer)> _timers = [];
+    private readonly HashSet<(string, VrrpRejectReason)> _loggedRejects = [];
+    private readonly Dictionary<string, ushort> _ipIds = [];
+    private VrrpEngineState _state;
+    private long _unknownVridPackets;
+    private long _malformedPackets;
+    private int _running;
+
+    public VrrpDriver(VrrpEngineState initial, VrrpDriverDependencies dependencies)
+    {
+        ArgumentNullException.ThrowIfNull(initial);
+        ArgumentNullException.ThrowIfNull(dependencies);
+        _state = initial;
+        _deps = dependencies;
+        _time = dependencies.Time ?? TimeProvider.System;
+        _log = dependencies.Logger ?? NullLogger.Instance;
+        _epoch = _time.GetTimestamp();
+    }
+
+    /// <summary>The latest state of every instance and group (immutable; safe from any thread).</summary>
+    public VrrpEngineState State => Volatile.Read(ref _state);
+
+    /// <summary>Adverts for VRIDs that no instance on the receiving interface runs.</summary>
+    public long UnknownVridPackets => Interlocked.Read(ref _unknownVridPackets);
+
+    /// <summary>Packets too short to carry a VRRP header (cannot be given to any instance).</summary>
+    public long MalformedPackets => Interlocked.Read(ref _malformedPackets);
+
+    /// <summary>The driver's monotonic clock, the <c>now</c> its steps see.</summary>
+    public TimeSpan Now => _time.GetElapsedTime(_epoch);
+
+    /// <summary>Runs the loop until <see cref="StopAsync"/> or cancellation.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _running, 1) != 0) throw new InvalidOperationException("the driver is already running");
+        try
+        {
+            await foreach (var command in _commands.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (command is StopCommand stop)
+                {
+                    await StopAllAsync(cancellationToken).ConfigureAwait(false);
+                    _commands.Writer.TryComplete();
+                    stop.Done.TrySetResult();
+                    break;
+                }
+                await HandleAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _commands.Writer.TryComplete();
+            foreach (var (_, t) in _timers) t.Timer.Dispose();
+            _timers.Clear();
+            // Nobody waits forever on a stopped driver.
+            while (_commands.Reader.TryRead(out var left))
+            {
+                switch (left)
+                {
+                    case EventCommand { Done: { } d }: d.TrySetException(new VrrpDriverStoppedException()); break;
+                    case InterfaceCommand { Done: { } d }: d.TrySetException(new VrrpDriverStoppedException()); break;
+                    case StopCommand s: s.Done.TrySetResult(); break;
+                    case FlushCommand f: f.Done.TrySetException(new VrrpDriverStoppedException()); break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Queues an event for one instance; completes when it has been handled.</summary>
+    public Task PostAsync(string instance, VrrpEvent @event)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        if (!State.Instances.ContainsKey(instance)) throw new ArgumentException($"no vrrp_instance {instance}", nameof(instance));
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_commands.Writer.TryWrite(new EventCommand(instance, @event, done))) throw new VrrpDriverStoppedException();
+        return done.Task;
+    }
+
+    /// <summary>Starts every instance that has not started, each with its source address and link state.</summary>
+    public Task StartAllAsync(Func<VrrpInstanceConfig, (IPAddress? Source, bool InterfaceUp)> resolve)
+    {
+        ArgumentNullException.ThrowIfNull(resolve);
+        var tasks = State.Instances.Values
+            .Where(s => s.State == VrrpStateKind.Init)
+            .Select(s =>
+            {
+                var (src, up) = resolve(s.Config);
+                return PostAsync(s.Config.Name, new StartupEvent(s.Config.SourceAddress ?? src, up));
+            });
+        return Task.WhenAll(tasks);
+    }
+
+    /// <summary>Queues an event for every instance on an interface (link up/down, address change).</summary>
+    public Task PostToInterfaceAsync(string interfaceName, VrrpEvent @event)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_commands.Writer.TryWrite(new InterfaceCommand(interfaceName, @event, done))) throw new VrrpDriverStoppedException();
+        return done.Task;
+    }
+
+    /// <summary>Hands a received packet to the loop (never blocks; dropped once stopped).</summary>
+    public bool PostPacket(VrrpReceivedPacket packet)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        return _commands.Writer.TryWrite(new PacketCommand(packet));
+    }
+
+    /// <summary>Completes once everything queued before it has been handled.</summary>
+    public Task FlushAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_commands.Writer.TryWrite(new FlushCommand(done))) throw new VrrpDriverStoppedException();
+        return done.Task;
+    }
+
+    /// <summary>Stops every instance cleanly (priority 0 from masters, VIPs released) and ends the loop.</summary>
+    public Task StopAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_commands.Writer.TryWrite(new StopCommand(done))) return Task.CompletedTask;
+        return done.Task;
+    }
+
+    private async Task HandleAsync(Command command, CancellationToken ct)
+    {
+        switch (command)
+        {
+            case EventCommand e:
+                await DispatchAsync(e.Instance, e.Event, ct).ConfigureAwait(false);
+                e.Done?.TrySetResult();
+                break;
+            case InterfaceCommand i:
+                foreach (var name in State.Instances.Values.Where(s => s.Config.Interface == i.Interface).Select(s => s.Config.Name).ToList())
+                    await DispatchAsync(name, i.Event, ct).ConfigureAwait(false);
+                i.Done?.TrySetResult();
+                break;
+            case TimerCommand t:
+                if (_timers.TryGetValue((t.Instance, t.Kind), out var armed) && armed.Due == t.Due)
+                {
+                    armed.Timer.Dispose();
+                    _timers.Remove((t.Instance, t.Kind));
+                }
+                await DispatchAsync(t.Instance, new TimerExpiredEvent(t.Kind), ct).ConfigureAwait(false);
+                break;
+            case PacketCommand p:
+                await ReceiveAsync(p.Packet, ct).ConfigureAwait(false);
+                break;
+            case FlushCommand f:
+                f.Done.TrySetResult();
+                break;
+        }
+    }
+
+    private async Task ReceiveAsync(VrrpReceivedPacket packet, CancellationToken ct)
+    {
+        if (!packet.TryGetVrid(out var vrid))
+        {
+            Interlocked.Increment(ref _malformedPackets);
+            VrrpDriverLog.Malformed(_log, packet.Interface, packet.SenderAddress, packet.Data.Length);
+            return;
+        }
+        var candidates = State.Instances.Values
+            .Where(s => s.Config.Vrid == vrid && s.Config.Family == packet.Family
+                && (packet.Interface is null || s.Config.Interface == packet.Interface))
+            .ToList();
+        if (candidates.Count == 0)
+        {
+            Interlocked.Increment(ref _unknownVridPackets);
+            if (_deps.LogUnknownVrids) VrrpDriverLog.UnknownVrid(_log, vrid, packet.Interface, packet.SenderAddress);
+            _deps.Sink?.OnUnknownVrid(packet.Interface, packet.Family, vrid, packet.SenderAddress);
+            return;
+        }
+        // Several unicast instances may share a VRID on one interface: the sender picks the instance.
+        var sender = packet.SenderAddress;
+        var target = candidates.Count == 1 ? candidates[0]
+            : candidates.FirstOrDefault(s => s.Config.UnicastPeers.Any(p => p.Address.Equals(sender))) ?? candidates[0];
+        await DispatchAsync(target.Config.Name, new AdvertReceivedEvent(packet), ct).ConfigureAwait(false);
+    }
+
+    private async Task StopAllAsync(CancellationToken ct)
+    {
+        foreach (var name in State.Instances.Keys.Order().ToList())
+            await DispatchAsync(name, new ShutdownEvent(), ct).ConfigureAwait(false);
+    }
+
+    private async Task DispatchAsync(string instance, VrrpEvent @event, CancellationToken ct)
+    {
+        VrrpEngineStep step;
+        try
+        {
+            step = VrrpEngine.Dispatch(State, instance, @event, Now);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug in a step must not take the daemon (and every other instance) down.
+            VrrpDriverLog.StepFailed(_log, e, instance, @event.GetType().Name);
+            return;
+        }
+        var before = State;
+        Volatile.Write(ref _state, step.State);
+        foreach (var (name, action) in step.Actions)
+        {
+            await ExecuteAsync(name, action, ct).ConfigureAwait(false);
+        }
+        foreach (var t in step.GroupTransitions)
+        {
+            VrrpDriverLog.GroupTransition(_log, t.Group, t.From, t.To);
+            try
+            {
+                if (t.To is VrrpStateKind.Master or VrrpStateKind.Backup or VrrpStateKind.Fault)
+                    await _deps.Notifier.NotifyGroupAsync(t.Group, t.To, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                VrrpDriverLog.ActionFailed(_log, e, t.Group, "group notify");
+            }
+            _deps.Sink?.OnGroupTransition(t);
+        }
+        foreach (var (name, s) in step.State.Instances)
+        {
+            if (!ReferenceEquals(before.Instances.GetValueOrDefault(name), s)) SyncTimers(name, s);
+        }
+    }
+
+    /// <summary>Makes the armed timers match the deadlines in the instance's state.</summary>
+    private void SyncTimers(string instance, VrrpInstanceState state)
+    {
+        foreach (var kind in Enum.GetValues<VrrpTimerKind>())
+        {
+            var key = (instance, kind);
+            var want = state.TimerDue(kind);
+            var have = _timers.TryGetValue(key, out var t) ? t : default((TimeSpan Due, ITimer Timer)?);
+            if (have is { } h && want == h.Due) continue;
+            if (have is { } old)
+            {
+                old.Timer.Dispose();
+                _timers.Remove(key);
+            }
+            if (want is not { } due) continue;
+            var delay = due - Now;
+            if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+            var timer = _time.CreateTimer(_ => _commands.Writer.TryWrite(new TimerCommand(instance, kind, due)), null, delay, Timeout.InfiniteTimeSpan);
+            _timers[key] = (due, timer);
+        }
+    }
+
+    private async Task ExecuteAsync(string instance, VrrpAction action, CancellationToken ct)
+    {
+        var s = State.Instances[instance];
+        var cfg = s.Config;
+        try
+        {
+            switch (action)
+            {
+                case SendAdvert send:
+                    await SendAdvertAsync(s, send.Priority, ct).ConfigureAwait(false);
+                    break;
+                case SendGarp garp:
+                    for (var round = 0; round < garp.Repeat; round++)
+                        foreach (var vip in cfg.VirtualAddresses.Concat(cfg.ExcludedVirtualAddresses))
+                            await _deps.Arp.AnnounceAsync(cfg.Interface, vip, ct).ConfigureAwait(false);
+                    break;
+                case AddVips:
+                    await _deps.Addresses.AddVipsAsync(cfg, ct).ConfigureAwait(false);
+                    break;
+                case RemoveVips:
+                    await _deps.Addresses.RemoveVipsAsync(cfg, ct).ConfigureAwait(false);
+                    break;
+                case RunNotify notify:
+                    await _deps.Notifier.NotifyInstanceAsync(instance, notify.State, notify.Priority, ct).ConfigureAwait(false);
+                    break;
+                case LogTransition t:
+                    VrrpDriverLog.Transition(_log, instance, t.From, t.To, t.Reason);
+                    break;
+                case OtherMasterDetected o:
+                    VrrpDriverLog.OtherMaster(_log, instance, o.Address, o.Priority, s.State);
+                    break;
+                case PacketRejected r:
+                    // Every rejection is counted; the log says it once per instance and reason.
+                    if (_loggedRejects.Add((instance, r.Reason)))
+                        VrrpDriverLog.Rejected(_log, instance, r.Source, r.Reason, r.Reason.Counter().KeepalivedName());
+                    else
+                        VrrpDriverLog.RejectedAgain(_log, instance, r.Source, r.Reason);
+                    break;
+                case AddressListMismatch m:
+                    VrrpDriverLog.AddressList(_log, instance, m.Source, string.Join(' ', m.Received));
+                    break;
+                case PriorityChanged p:
+                    VrrpDriverLog.Priority(_log, instance, p.From, p.To);
+                    break;
+                case LogNote n:
+                    VrrpDriverLog.Note(_log, instance, n.Message);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            VrrpDriverLog.ActionFailed(_log, e, instance, action.GetType().Name);
+        }
+        _deps.Sink?.OnAction(instance, action, s);
+    }
+
+    private async Task SendAdvertAsync(VrrpInstanceState s, byte priority, CancellationToken ct)
+    {
+        var cfg = s.Config;
+        var advert = new VrrpAdvertisement(cfg.Version, cfg.Vrid, priority, cfg.AdvertIntervalCentiseconds, cfg.VirtualAddresses,
+            cfg.Version == VrrpVersion.V2 ? cfg.AuthType : VrrpAuthType.None,
+            cfg.Version == VrrpVersion.V2 && cfg.AuthType == VrrpAuthType.SimplePassword ? cfg.AuthData() : default);
+        var destinations = cfg.IsUnicast ? cfg.UnicastPeers.Select(p => p.Address).ToList() : [cfg.MulticastDestination];
+        foreach (var destination in destinations)
+        {
+            byte[] packet;
+            if (cfg.Family == AddressFamily.InterNetwork)
+            {
+                if (s.SourceAddress is null) return; // FAULT covers this; nothing can be sent without it.
+                var id = _ipIds.TryGetValue(cfg.Name, out var last) ? (ushort)(last + 1) : (ushort)1;
+                if (id == 0) id = 1; // 0 would let the kernel pick one
+                _ipIds[cfg.Name] = id;
+                packet = VrrpDatagram.BuildIpv4(advert, s.SourceAddress, destination, cfg.V3ChecksumAsV2,
+                    cfg.IsUnicast ? cfg.UnicastTtl : VrrpConstants.Ttl, id);
+            }
+            else
+            {
+                packet = VrrpDatagram.BuildIpv6(advert, s.SourceAddress, destination);
+            }
+            await _deps.Transport.SendAsync(cfg, packet, destination, ct).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Net;
+using Vigil.Vrrpd.Engine;
+using Vigil.Vrrpd.Protocol;
+
+namespace Vigil.Vrrpd.Tests.Engine;
+
+public sealed class VrrpDriverTests : IAsyncLifetime
+{
+    private readonly ManualTimeProvider _clock = new();
+    private readonly List<(VrrpDriver Driver, Task Loop)> _drivers = [];
+
+    private static VrrpInstanceConfig Vi(byte prio, byte vrid = 51) => new()
+    {
+        Name = "VI_1",
+        Interface = "eth0",
+        Vrid = vrid,
+        Priority = prio,
+        AuthType = VrrpAuthType.SimplePassword,
+        AuthPassword = "1111",
+        VirtualAddresses = [IPAddress.Parse("10.0.0.100")],
+    };
+
+    private VrrpDriver Start(FakeHost host, params VrrpInstanceConfig[] instances)
+    {
+        var driver = new VrrpDriver(VrrpEngineState.Create(instances), host.Dependencies());
+        _drivers.Add((driver, driver.RunAsync(CancellationToken.None)));
+        return driver;
+    }
+
+    private async Task Settle()
+    {
+        for (var round = 0; round < 4; round++)
+            foreach (var (d, loop) in _drivers)
+                if (!loop.IsCompleted) await d.FlushAsync();
+    }
+
+    private Task Advance(double seconds) => _clock.AdvanceAsync(TimeSpan.FromSeconds(seconds), Settle);
+    private Task AdvanceMicros(long micros) => _clock.AdvanceAsync(VrrpTiming.FromMicros(micros), Settle);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var (d, _) in _drivers) await d.StopAsync();
+        await Task.WhenAll(_drivers.Select(x => x.Loop));
+    }
+
+    [Fact]
+    public async Task Driver_SingleBackup_BecomesMasterAfterMasterDownInterval()
+    {
+        var host = new FakeHost(_clock);
+        var driver = Start(host, Vi(100));
+        await driver.StartAllAsync(_ => (host.Address, true));
+        var t0 = _clock.Elapsed;
+
+        await AdvanceMicros(3_609_374);
+        Assert.Empty(host.Sent);
+        Assert.Equal(VrrpStateKind.Backup, driver.State.Instances["VI_1"].State);
+
+        await AdvanceMicros(1);
+        var sent = Assert.Single(host.Sent);
+        Assert.Equal(t0 + VrrpTiming.FromMicros(3_609_375), sent.At);
+        Assert.Equal(VrrpConstants.MulticastGroupV4, sent.Destination);
+        Assert.True(Ipv4Header.TryParse(sent.Packet, out var ip, out _));
+        Assert.Equal(255, ip.Ttl);
+        Assert.Equal(112, ip.Protocol);
+        Assert.Equal(host.Address, ip.Source);
+        var advert = sent.Advert();
+        Assert.Equal(100, advert.Priority);
+        Assert.Equal(VrrpAuthType.SimplePassword, advert.AuthType);
+        Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_1"].State);
+        Assert.Contains("add VI_1", host.Calls);
+        Assert.Equal(5, host.Calls.Count(c => c.StartsWith("garp eth0 10.0.0.100", StringComparison.Ordinal)));
+        Assert.Contains("notify INSTANCE VI_1 MASTER 100", host.Calls);
+
+        // One advert per second, and the second GARP burst garp_master_delay (5 s) later.
+        await Advance(5);
+        Assert.Equal(6, host.Sent.Count);
+        Assert.Equal(10, host.Calls.Count(c => c.StartsWith("garp", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Driver_TwoNodes_MasterStopsCleanly_BackupTakesOverAfterSkew()
+    {
+        var a = new FakeHost(_clock, "a") { Address = IPAddress.Parse("10.0.0.1") };
+        var b = new FakeHost(_clock, "b") { Address = IPAddress.Parse("10.0.0.2") };
+        var da = Start(a, Vi(150));
+        var db = Start(b, Vi(100));
+        a.Peers.Add(db);
+        b.Peers.Add(da);
+        await da.StartAllAsync(_ => (a.Address, true));
+        await db.StartAllAsync(_ => (b.Address, true));
+        await Advance(10);
+
+        Assert.Equal(VrrpStateKind.Master, da.State.Instances["VI_1"].State);
+        Assert.Equal(VrrpStateKind.Backup, db.State.Instances["VI_1"].State);
+        Assert.Empty(b.Sent);
+        Assert.True(db.State.Instances["VI_1"].Stats[VrrpCounter.AdvertReceived] >= 5);
+
+        var stop = _clock.Elapsed;
+        await da.StopAsync();
+        await Settle();
+        Assert.Equal(0, a.Sent.Last().Advert().Priority);
+        Assert.Contains("remove VI_1", a.Calls);
+        Assert.Contains("notify INSTANCE VI_1 STOP 150", a.Calls);
+
+        await Advance(1);
+        var first = b.Sent.First();
+        Assert.Equal(stop + VrrpTiming.FromMicros(609_375), first.At);
+        Assert.Equal(VrrpStateKind.Master, db.State.Instances["VI_1"].State);
+    }
+
+    [Fact]
+    public async Task Driver_LinkDown_FaultWithPriorityZero_LinkUpBackup()
+    {
+        var host = new FakeHost(_clock);
+        var driver = Start(host, Vi(100));
+        await driver.StartAllAsync(_ => (host.Address, true));
+        await Advance(4);
+        Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_1"].State);
+
+        await driver.PostToInterfaceAsync("eth0", new InterfaceStateChangedEvent(false));
+        Assert.Equal(VrrpStateKind.Fault, driver.State.Instances["VI_1"].State);
+        Assert.Equal(0, host.Sent.Last().Advert().Priority);
+        Assert.Contains("notify INSTANCE VI_1 FAULT 100", host.Calls);
+        var sentInFault = host.Sent.Count;
+        await Advance(10);
+        Assert.Equal(sentInFault, host.Sent.Count);
+
+        await driver.PostToInterfaceAsync("eth0", new InterfaceStateChangedEvent(true));
+        Assert.Equal(VrrpStateKind.Backup, driver.State.Instances["VI_1"].State);
+    }
+
+    [Fact]
+    public async Task Driver_UnknownVridAndRunt_CountedNotRouted()
+    {
+        var host = new FakeHost(_clock);
+        var driver = Start(host, Vi(100));
+        await driver.StartAllAsync(_ => (host.Address, true));
+
+        var other = TestPackets.Ipv4(TestPackets.V2(vrid: 99));
+        Assert.True(driver.PostPacket(other));
+        Assert.True(driver.PostPacket(other with { Data = other.Data[..22] }));
+        await Settle();
+
+        Assert.Equal(1, driver.UnknownVridPackets);
+        Assert.Equal(1, driver.MalformedPackets);
+        Assert.Contains("unknown vrid 99", host.Calls);
+        Assert.Equal(0UL, driver.State.Instances["VI_1"].Stats[VrrpCounter.AdvertReceived]);
+    }
+
+    [Fact]
+    public async Task Driver_BadPassword_CountedAsAuthFailure()
+    {
+        var host = new FakeHost(_clock);
+        var driver = Start(host, Vi(100));
+        await driver.StartAllAsync(_ => (host.Address, true));
+        driver.PostPacket(TestPackets.Ipv4(TestPackets.V2(pass: "nope")));
+        await Settle();
+
+        Assert.Equal(1UL, driver.State.Instances["VI_1"].Stats[VrrpCounter.AuthFailure]);
+        Assert.Contains(host.Actions, a => a.Action is PacketRejected { Reason: VrrpRejectReason.AuthFailure });
+    }
+
+    [Fact]
+    public async Task Driver_ExecutorThrows_LoopKeepsRunning()
+    {
+        var host = new FakeHost(_clock) { AddVipsFails = _ => new IOException("netlink says no") };
+        var driver = Start(host, Vi(100));
+        await driver.StartAllAsync(_ => (host.Address, true));
+        await Advance(6);
+
+        Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_1"].State);
+        Assert.True(host.Sent.Count >= 3);
+    }
+
+    [Fact]
+    public async Task Driver_Stopped_CommandsFailInsteadOfHanging()
+    {
+        var host = new FakeHost(_clock);
+        var driver = Start(host, Vi(100));
+        await driver.StopAsync();
+        await _drivers[^1].Loop;
+
+        await Assert.ThrowsAsync<VrrpDriverStoppedException>(() => driver.PostAsync("VI_1", new SendGarpRequestedEvent()));
+        Assert.False(driver.PostPacket(TestPackets.Ipv4(TestPackets.V2())));
+    }
+
+    [Fact]
+    public async Task Driver_SyncGroup_NotifiesGroupAndMovesTogether()
+    {
+        var host = new FakeHost(_clock);
+        var out1 = Vi(100) with { Name = "VI_OUT", SyncGroup = "VG" };
+        var in1 = Vi(100, vrid: 52) with { Name = "VI_IN", SyncGroup = "VG" };
+        var driver = new VrrpDriver(VrrpEngineState.Create([out1, in1], [new VrrpSyncGroupConfig("VG", ["VI_OUT", "VI_IN"])]), host.Dependencies());
+        _drivers.Add((driver, driver.RunAsync(CancellationToken.None)));
+        await driver.StartAllAsync(_ => (host.Address, true));
+        await Advance(5);
+
+        Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_OUT"].State);
+        Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_IN"].State);
+        Assert.Contains("notify GROUP VG MASTER", host.Calls);
+
+        await driver.PostAsync("VI_IN", new TrackersChangedEvent(0, 1));
+        Assert.Equal(VrrpStateKind.Fault, driver.State.Instances["VI_OUT"].State);
+        Assert.Contains("notify GROUP VG FAULT", host.Calls);
+    }
+}
