@@ -48,7 +48,7 @@ build: ## build the programs into out/ (vigil-controld, vigil-vrrpd, vigil-check
 	@ls $(OUT)/vigil-controld $(OUT)/vigil-vrrpd $(OUT)/vigil-checkd $(OUT)/vigil-ipvsd $(OUT)/vigilctl
 
 unit: ## fast tests only (no namespaces, no external peers)
-	$(DOTNET) test Vigil.sln -c $(CONFIG) --filter 'Category!=Lab&Category!=Interop&Category!=Conformance&Category!=Vm' --nologo
+	$(DOTNET) test Vigil.sln -c $(CONFIG) --filter 'Category!=Lab&Category!=Interop&Category!=Conformance&Category!=Vm&Category!=Daemon' --nologo
 
 lint-protos: deps-npm ## buf lint and buf format on protos/
 	cd protos && $(BUF) lint && $(BUF) format --diff --exit-code

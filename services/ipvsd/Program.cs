@@ -1,6 +1,18 @@
+using Vigil.Hosting;
+using Vigil.Ipvsd.Api;
+
 namespace Vigil.Ipvsd;
 
 internal static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static async Task<int> Main(string[] args)
+    {
+        var (host, exitCode) = DaemonHost.Create(VigilPaths.Ipvsd, args);
+        if (host is null) return exitCode;
+        await using (host)
+        {
+            host.Server.AddService(Vigil.Ipvs.V1.IpvsReflection.Descriptor.Services[0], new IpvsApi(host));
+            return await host.RunAsync();
+        }
+    }
 }
