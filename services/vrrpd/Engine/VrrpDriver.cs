@@ -221,7 +221,7 @@ public sealed class VrrpDriver
         // Several unicast instances may share a VRID on one interface: the sender picks the instance.
         var sender = packet.SenderAddress;
         var target = candidates.Count == 1 ? candidates[0]
-            : candidates.FirstOrDefault(s => s.Config.UnicastPeers.Any(p => p.Address.Equals(sender))) ?? candidates[0];
+            : candidates.FirstOrDefault(s => s.Config.UnicastPeers.Any(p => VrrpReceiveCheck.SameAddress(p.Address, sender))) ?? candidates[0];
         await DispatchAsync(target.Config.Name, new AdvertReceivedEvent(packet), ct).ConfigureAwait(false);
     }
 

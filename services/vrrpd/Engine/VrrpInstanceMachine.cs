@@ -413,7 +413,7 @@ public static class VrrpInstanceMachine
             if (_s.DelayedStartUntil is { } d && now < d) return;
 
             var sender = packet.SenderAddress;
-            var masterChanged = !Equals(sender, _s.MasterAddress);
+            var masterChanged = !VrrpReceiveCheck.SameAddress(sender, _s.MasterAddress);
             var checkVips = _s.State == VrrpStateKind.Master || masterChanged || !Cfg.SkipCheckAdvertAddresses;
             var check = VrrpReceiveCheck.Check(packet, Cfg.CheckOptions(), checkVips);
             if (!check.Accepted)

@@ -181,12 +181,23 @@ public static class VrrpReceiveCheck
 
         if (options.Unicast && options.CheckUnicastSource)
         {
-            var peer = options.UnicastPeers.FirstOrDefault(p => p.Address.Equals(source));
+            var peer = options.UnicastPeers.FirstOrDefault(p => SameAddress(p.Address, source));
             if (peer is null) return Reject(VrrpRejectReason.UnknownUnicastSource);
             if (ttl != -1 && (ttl < peer.MinTtl || ttl > peer.MaxTtl)) return Reject(VrrpRejectReason.TtlOutOfRange);
         }
 
         return new VrrpCheckResult(VrrpRejectReason.None, advert, source, destination, ttl, mismatch, intervalMismatch);
+    }
+
+    /// <summary>Equal addresses, ignoring an IPv6 scope id (configured peers carry none).</summary>
+    public static bool SameAddress(IPAddress? a, IPAddress? b)
+    {
+        if (a is null || b is null || a.AddressFamily != b.AddressFamily) return false;
+        Span<byte> x = stackalloc byte[16];
+        Span<byte> y = stackalloc byte[16];
+        a.TryWriteBytes(x, out var n);
+        b.TryWriteBytes(y, out _);
+        return x[..n].SequenceEqual(y[..n]);
     }
 
     private static bool IsIpv4Multicast(IPAddress a)
