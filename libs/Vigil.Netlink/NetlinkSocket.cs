@@ -283,6 +283,34 @@ public sealed class NetlinkSocket : IDisposable
         return _buffer.AsSpan(0, received).ToArray();
     }
 
+    /// <summary>
+    /// Reads and drops every datagram already queued; returns how many. After ENOBUFS the kernel
+    /// keeps dropping notifications silently until the queue is empty, so a monitor drains it
+    /// before telling its reader to re-read state: then nothing that happens after that point
+    /// is lost.
+    /// </summary>
+    public int DrainPending(int limit = 100_000)
+    {
+        var drained = 0;
+        while (drained < limit && _socket.Poll(0, SelectMode.SelectRead))
+        {
+            try
+            {
+                _socket.Receive(_buffer, SocketFlags.None);
+                drained++;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.NoBufferSpaceAvailable || e.NativeErrorCode == Errno.ENOBUFS)
+            {
+                // A second overflow report while draining: keep going.
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                break;
+            }
+        }
+        return drained;
+    }
+
     /// <summary>Sends raw bytes to the kernel (no answer awaited).</summary>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default) =>
         await _socket.SendAsync(message, SocketFlags.None, cancellationToken).ConfigureAwait(false);

@@ -759,7 +759,8 @@ public static class RouteMessages
         return new RoutingRule
         {
             Family = size == 4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6,
-            Priority = priority,
+            // The kernel leaves FRA_PRIORITY out for priority 0 (the "local" rule).
+            Priority = priority ?? 0,
             From = src is null ? null : new IPPrefix(src, hdr.SourceLength),
             To = dst is null ? null : new IPPrefix(dst, hdr.DestinationLength),
             InputInterface = iif,

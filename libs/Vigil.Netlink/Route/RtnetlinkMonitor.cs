@@ -52,7 +52,9 @@ public sealed record RuleEvent(RoutingRule Rule, bool Removed) : RtnetlinkEvent
 }
 
 /// <summary>The socket's receive buffer overflowed (ENOBUFS) and the kernel dropped
-/// notifications: whatever state the reader keeps must be read again.</summary>
+/// notifications: whatever state the reader keeps must be read again (list links/addresses now).
+/// Notifications still queued at that moment are dropped with the lost ones; every change after
+/// this event is delivered again.</summary>
 public sealed record EventsLost : RtnetlinkEvent
 {
     public override string ToString() => "events lost (receive buffer overflow); resynchronize";
@@ -125,12 +127,18 @@ public sealed class RtnetlinkMonitor : IDisposable
             {
                 yield break;
             }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
+            {
+                yield break; // disposed while waiting
+            }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 yield break;
             }
             if (lost)
             {
+                // What is still queued predates the loss and is superseded by the reader's resync.
+                _socket.DrainPending();
                 yield return new EventsLost();
                 continue;
             }
