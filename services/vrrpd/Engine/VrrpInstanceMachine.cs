@@ -196,14 +196,12 @@ public static class VrrpInstanceMachine
                 return;
             }
 
-            // A non-owner configured MASTER waits one advert interval (plus the smallest skew) to
-            // make sure no master is there; everyone else waits Master_Down_Interval.
-            var down = Cfg.InitialState == VrrpStateKind.Master
-                ? _s.MasterAdverIntervalMicros + VrrpTiming.SkewMicros(Cfg.Version, 1, _s.MasterAdverIntervalMicros)
-                : MasterDownTimer();
+            // Everyone else, "state MASTER" included, starts as BACKUP and waits the full
+            // Master_Down_Interval (keepalived 2.2.7 vrrp_init_state; seen in the lab: a
+            // priority 150 "state MASTER" keepalived takes over 3.4 s after starting).
             Transition(VrrpStateKind.Backup, VrrpTransitionReason.Startup);
             Notify(VrrpNotifyState.Backup);
-            ArmMasterDown(down);
+            ArmMasterDown(MasterDownTimer());
         }
 
         private void TimerExpired(VrrpTimerKind kind)

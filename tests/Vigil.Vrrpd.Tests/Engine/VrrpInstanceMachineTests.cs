@@ -108,13 +108,13 @@ public sealed class VrrpInstanceMachineTests
     }
 
     [Fact]
-    public void Step_ConfiguredMasterNotOwner_WaitsOneIntervalPlusMinimalSkew()
+    public void Step_ConfiguredMasterNotOwner_WaitsMasterDownIntervalLikeABackup()
     {
         var m = new MachineHarness(V2Config(150) with { InitialState = VrrpStateKind.Master });
         var actions = m.Start();
 
         Assert.Equal(VrrpStateKind.Backup, m.State.State);
-        Assert.Contains(new ArmTimer(VrrpTimerKind.MasterDown, m.Now + Us(1_000_000 + 3_906)), actions);
+        Assert.Contains(new ArmTimer(VrrpTimerKind.MasterDown, m.Now + Us(3_000_000 + 414_062)), actions);
     }
 
     [Fact]
