@@ -38,6 +38,12 @@ public sealed class PoolEffects
     public HashSet<RealServerKey> ChangedRealServers { get; } = [];
     public bool VirtualServerChanged { get; set; }
 
+    /// <summary>Real servers that joined or left the pool.</summary>
+    public int ServerTransitions { get; set; }
+
+    /// <summary>Quorum gained or lost.</summary>
+    public int QuorumTransitions { get; set; }
+
     public void Log(string message) => Logs.Add(new LogLine(false, message));
 }
 
@@ -138,6 +144,7 @@ public static class PoolPolicy
         rs.Alive = alive;
         rs.LastChange = now;
         effects.ChangedRealServers.Add(rs.Key);
+        effects.ServerTransitions++;
         Notify(vs, rs, stopping: false, effects);
         UpdateQuorum(vs, init: false, now, effects);
     }
@@ -162,6 +169,7 @@ public static class PoolPolicy
             vs.QuorumUp = true;
             vs.LastChange = now;
             effects.VirtualServerChanged = true;
+            effects.QuorumTransitions++;
             effects.Log($"Gained quorum {config.Quorum}+{config.Hysteresis}={threshold} <= {sum} for VS {vs.Key}");
             if (config.SorryServer is { } sorry && vs.SorryServerActive)
             {
@@ -177,6 +185,7 @@ public static class PoolPolicy
             vs.QuorumUp = false;
             vs.LastChange = now;
             effects.VirtualServerChanged = true;
+            effects.QuorumTransitions++;
             effects.Log($"{(init ? "Starting with quorum down" : "Lost quorum")} {config.Quorum}-{config.Hysteresis}={threshold} > {sum} for VS {vs.Key}");
             if (config.SorryServer is { } sorry && !vs.SorryServerActive)
             {
