@@ -10,18 +10,22 @@ namespace Vigil.Netlink.Tests.Support;
 /// </summary>
 public sealed partial class StraceCapture
 {
-    private StraceCapture(string name, string command, IReadOnlyDictionary<string, int> indexes, IReadOnlyList<byte[]> messages)
+    private StraceCapture(string name, string command, IReadOnlyDictionary<string, int> indexes, IReadOnlyList<byte[]> messages, IReadOnlyList<byte[]> received)
     {
         Name = name;
         Command = command;
         InterfaceIndexes = indexes;
         Messages = messages;
+        Received = received;
     }
 
     public string Name { get; }
     public string Command { get; }
     public IReadOnlyDictionary<string, int> InterfaceIndexes { get; }
     public IReadOnlyList<byte[]> Messages { get; }
+
+    /// <summary>Whole datagrams the command received (recvmsg dumps), for decoder tests.</summary>
+    public IReadOnlyList<byte[]> Received { get; }
 
     public static string FixtureDirectory => Path.Combine(AppContext.BaseDirectory, "Fixtures");
 
@@ -33,7 +37,9 @@ public sealed partial class StraceCapture
         var command = "";
         var indexes = new Dictionary<string, int>();
         var messages = new List<byte[]>();
+        var received = new List<byte[]>();
         List<byte>? current = null;
+        var receiving = false;
         foreach (var line in text.Split('\n'))
         {
             if (line.StartsWith("# command: ", StringComparison.Ordinal))
@@ -52,6 +58,13 @@ public sealed partial class StraceCapture
             {
                 Flush();
                 current = [];
+                receiving = false;
+            }
+            else if (RecvCall().IsMatch(line))
+            {
+                Flush();
+                current = [];
+                receiving = true;
             }
             else if (current is not null && HexLine().IsMatch(line))
             {
@@ -69,11 +82,15 @@ public sealed partial class StraceCapture
             }
         }
         Flush();
-        return new StraceCapture(name, command, indexes, messages);
+        return new StraceCapture(name, command, indexes, messages, received);
 
         void Flush()
         {
-            if (current is { Count: >= 16 })
+            if (receiving && current is { Count: > 0 })
+            {
+                received.Add([.. current]);
+            }
+            else if (current is { Count: >= 16 })
             {
                 var length = BitConverter.ToInt32([.. current.Take(4)]);
                 messages.Add([.. current.Take(Math.Min(length, current.Count))]);
@@ -99,6 +116,9 @@ public sealed partial class StraceCapture
 
     [GeneratedRegex(@"^(\[pid +\d+\] )?(sendmsg|sendto)\(")]
     private static partial Regex SendCall();
+
+    [GeneratedRegex(@"^(\[pid +\d+\] )?recvmsg\(")]
+    private static partial Regex RecvCall();
 
     [GeneratedRegex(@"^ \| [0-9a-f]{5}  ")]
     private static partial Regex HexLine();
