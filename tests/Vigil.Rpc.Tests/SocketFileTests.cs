@@ -93,7 +93,7 @@ public sealed class SocketFileTests
 
         var denied = await PythonPeer.RunClientCaseAsync(server.SocketPath, "unary", ["--reuid=nobody", "--regid=nogroup", "--clear-groups"]);
         Assert.False(denied.Ok);
-        Assert.Contains("PERMISSION_DENIED", denied.Stdout + denied.Stderr);
+        Assert.True((denied.Stdout + denied.Stderr).Contains("PERMISSION_DENIED"), "expected PERMISSION_DENIED:\n" + denied.Stdout + denied.Stderr);
 
         var allowed = await PythonPeer.RunClientCaseAsync(server.SocketPath, "unary", ["--reuid=nobody", "--regid=nogroup", $"--groups={group}"]);
         Assert.True(allowed.Ok, allowed.Stdout + allowed.Stderr);

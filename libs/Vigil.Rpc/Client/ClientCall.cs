@@ -19,7 +19,6 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
     where TRequest : class, IMessage<TRequest>
     where TResponse : class, IMessage<TResponse>
 {
-    private static readonly MediaTypeHeaderValue GrpcContentType = new(GrpcHttp.ContentType);
     private readonly RpcChannel _channel;
     private readonly Method<TRequest, TResponse> _method;
     private readonly CallOptions _options;
@@ -27,14 +26,15 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
     private readonly Timer? _deadlineTimer;
     private readonly PushContent? _requestStream;
     private readonly Task<HttpResponseMessage> _send;
-    private readonly Lazy<Task<Metadata>> _headers;
+    private readonly Lazy<Task<HttpResponseHeaders>> _headers;
     private readonly Lazy<Task<TResponse>> _single;
     private HttpResponseMessage? _response;
     private PipeReader? _body;
     private string? _responseEncoding;
     private volatile bool _deadlineHit;
     private Status? _status;
-    private Metadata _trailers = new();
+    private Metadata? _trailers;
+    private HttpHeaders? _trailerHeaders;
 
     internal ClientCall(RpcChannel channel, Method<TRequest, TResponse> method, CallOptions options, TRequest? request)
     {
@@ -45,25 +45,10 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
         var streamingRequest = method.Kind is MethodKind.ClientStreaming or MethodKind.DuplexStreaming;
         if (!streamingRequest && request is null) throw new ArgumentNullException(nameof(request), $"{method.Path} takes one request message");
 
-        var message = new HttpRequestMessage(HttpMethod.Post, new Uri("http://localhost" + method.Path))
+        var message = ClientProtocol.CreateRequest(method.Path, options, out var timeout);
+        if (timeout is { } left)
         {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        };
-        var headers = message.Headers;
-        headers.TryAddWithoutValidation("te", "trailers");
-        headers.TryAddWithoutValidation("user-agent", "vigil-rpc/1.0");
-        headers.TryAddWithoutValidation(GrpcHttp.AcceptEncodingHeader, GrpcHttp.SupportedEncodings);
-        if (options.CompressRequests) headers.TryAddWithoutValidation(GrpcHttp.EncodingHeader, "gzip");
-        if (options.Deadline is { } deadline)
-        {
-            var timeout = deadline - DateTime.UtcNow;
-            headers.TryAddWithoutValidation(GrpcHttp.TimeoutHeader, GrpcTimeout.Format(timeout));
-            _deadlineTimer = new Timer(_ => OnDeadline(), null, timeout <= TimeSpan.Zero ? TimeSpan.Zero : timeout, Timeout.InfiniteTimeSpan);
-        }
-        if (options.Headers is { } metadata)
-        {
-            foreach (var e in metadata) headers.TryAddWithoutValidation(e.Key, Metadata.WireValue(e));
+            _deadlineTimer = new Timer(_ => OnDeadline(), null, left, Timeout.InfiniteTimeSpan);
         }
 
         if (streamingRequest)
@@ -73,20 +58,17 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
         }
         else
         {
-            message.Content = new ByteArrayContent(Frame(request!));
+            message.Content = new ByteArrayContent(ClientProtocol.Frame(request!, channel.Options, options.CompressRequests));
         }
-        message.Content.Headers.ContentType = GrpcContentType;
+        message.Content.Headers.ContentType = ClientProtocol.GrpcContentType;
         _send = SendAsync(message);
-        _headers = new Lazy<Task<Metadata>>(ReadHeadersAsync);
+        _headers = new Lazy<Task<HttpResponseHeaders>>(ReadHeadersAsync);
         _single = new Lazy<Task<TResponse>>(ReadSingleAsync);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message)
-    {
-        // Yield first so a synchronous connect failure surfaces through the call's tasks, not the constructor.
-        await Task.Yield();
-        return await _channel.Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, _cts.Token);
-    }
+    // An async method, so even a synchronous failure surfaces through the call's tasks, not the constructor.
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message) =>
+        await _channel.Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, _cts.Token);
 
     private void OnDeadline()
     {
@@ -94,18 +76,10 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
     }
 
-    private byte[] Frame(TRequest request)
-    {
-        var bytes = request.ToByteArray();
-        if (_channel.Options.MaxSendMessageSize is { } max && bytes.Length > max)
-        {
-            throw new RpcException(StatusCode.ResourceExhausted, $"Sending message larger than max ({bytes.Length} vs. {max})");
-        }
-        return MessageFraming.Frame(bytes, _options.CompressRequests);
-    }
-
     /// <summary>The response headers (custom metadata only).</summary>
-    public Task<Metadata> ResponseHeadersAsync => _headers.Value;
+    public Task<Metadata> ResponseHeadersAsync => HeadersAsMetadataAsync();
+
+    private async Task<Metadata> HeadersAsMetadataAsync() => ClientProtocol.ToMetadata(await _headers.Value);
 
     /// <summary>The grpc-encoding of the response messages (null when none was named); valid after the headers.</summary>
     public string? ResponseEncoding => _responseEncoding;
@@ -117,16 +91,19 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
     public Status GetStatus() => _status ?? throw new InvalidOperationException("the call has not ended yet");
 
     /// <summary>The trailers; valid once the call has ended.</summary>
-    public Metadata GetTrailers() => _status is null ? throw new InvalidOperationException("the call has not ended yet") : _trailers;
+    public Metadata GetTrailers() => _status is null ? throw new InvalidOperationException("the call has not ended yet") : Trailers;
+
+    // Parsed only when someone asks: most calls never look at their trailers.
+    private Metadata Trailers => _trailers ??= _trailerHeaders is null ? new Metadata() : ClientProtocol.ToMetadata(_trailerHeaders);
 
     /// <summary>Sends one request message (client and bidi streaming).</summary>
     public async Task WriteAsync(TRequest message)
     {
         if (_requestStream is null) throw new InvalidOperationException($"{_method.Path} does not stream requests");
-        if (_status is { } s && s.Code != StatusCode.OK) throw new RpcException(s, _trailers);
+        if (_status is { } s && s.Code != StatusCode.OK) throw new RpcException(s, Trailers);
         try
         {
-            await _requestStream.WriteAsync(Frame(message), _cts.Token);
+            await _requestStream.WriteAsync(ClientProtocol.Frame(message, _channel.Options, _options.CompressRequests), _cts.Token);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
@@ -166,7 +143,7 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
         return message;
     }
 
-    private async Task<Metadata> ReadHeadersAsync()
+    private async Task<HttpResponseHeaders> ReadHeadersAsync()
     {
         HttpResponseMessage response;
         try
@@ -178,39 +155,24 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
             throw await FailureAsync(e);
         }
         _response = response;
-        var metadata = ToMetadata(response.Headers);
-        if (response.StatusCode != HttpStatusCode.OK)
+        if (ClientProtocol.CheckHeaders(response) is { } early)
         {
-            throw End(new Status(GrpcHttp.FromHttpStatus((int)response.StatusCode), $"Bad gRPC response. HTTP status code: {(int)response.StatusCode}"), new Metadata());
+            // Trailers-only (the status came with the headers), or not a gRPC response at all.
+            var ex = End(early, response.Headers);
+            if (early.Code != StatusCode.OK) throw ex;
+            return response.Headers;
         }
-        var contentType = response.Content.Headers.ContentType?.MediaType;
-        if (!GrpcHttp.IsGrpcContentType(response.Content.Headers.ContentType?.ToString()))
-        {
-            throw End(new Status(StatusCode.Internal, $"Bad gRPC response. Invalid content-type value: {contentType}"), new Metadata());
-        }
-        if (FirstValue(response.Headers, GrpcHttp.StatusHeader) is { } statusText)
-        {
-            // Trailers-only response: the status came with the headers.
-            var status = ParseStatus(statusText, FirstValue(response.Headers, GrpcHttp.MessageHeader));
-            var ex = End(status, metadata);
-            if (status.Code != StatusCode.OK) throw ex;
-            return metadata;
-        }
-        _responseEncoding = FirstValue(response.Headers, GrpcHttp.EncodingHeader);
-        if (_responseEncoding is not (null or "identity" or "gzip"))
-        {
-            throw End(new Status(StatusCode.Internal, $"The server used an unsupported grpc-encoding '{_responseEncoding}'"), new Metadata());
-        }
+        _responseEncoding = ClientProtocol.ResponseEncoding(response);
         _body = PipeReader.Create(await response.Content.ReadAsStreamAsync(_cts.Token));
-        return metadata;
+        return response.Headers;
     }
 
     private async Task<TResponse?> ReadNextAsync()
     {
-        await ResponseHeadersAsync;
+        await _headers.Value;
         if (_status is { } done)
         {
-            if (done.Code != StatusCode.OK) throw new RpcException(done, _trailers);
+            if (done.Code != StatusCode.OK) throw new RpcException(done, Trailers);
             return null;
         }
         var body = _body!;
@@ -237,11 +199,8 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
                     body.AdvanceTo(buffer.End);
                     if (buffer.Length > 0) throw End(new Status(StatusCode.Internal, "The response ended inside a message."), new Metadata());
                     var trailers = _response!.TrailingHeaders;
-                    var statusText = FirstValue(trailers, GrpcHttp.StatusHeader);
-                    var status = statusText is null
-                        ? new Status(StatusCode.Internal, "No grpc-status found on response.")
-                        : ParseStatus(statusText, FirstValue(trailers, GrpcHttp.MessageHeader));
-                    var ex = End(status, ToMetadata(trailers));
+                    var status = ClientProtocol.ReadStatus(trailers);
+                    var ex = End(status, trailers);
                     if (status.Code != StatusCode.OK) throw ex;
                     return null;
                 }
@@ -264,26 +223,8 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
     /// <summary>Turns a transport exception into the call's status.</summary>
     private Task<RpcException> FailureAsync(Exception e)
     {
-        if (_status is { } known && known.Code != StatusCode.OK) return Task.FromResult(new RpcException(known, _trailers));
-        Status status;
-        if (_deadlineHit) status = new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
-        else if (_options.CancellationToken.IsCancellationRequested || e is OperationCanceledException) status = new Status(StatusCode.Cancelled, "Call canceled by the client.");
-        else if (e is HttpProtocolException p)
-        {
-            status = p.ErrorCode switch
-            {
-                0x8 => new Status(StatusCode.Cancelled, "The server cancelled the stream (RST_STREAM CANCEL)."),
-                0x7 => new Status(StatusCode.Unavailable, "The server refused the stream (REFUSED_STREAM)."),
-                0xB => new Status(StatusCode.ResourceExhausted, "HTTP/2 ENHANCE_YOUR_CALM from the server."),
-                _ => new Status(StatusCode.Internal, $"HTTP/2 stream error {p.ErrorCode}: {p.Message}"),
-            };
-        }
-        else if (e is HttpRequestException && _response is null)
-        {
-            var why = e.InnerException?.Message ?? e.Message;
-            status = new Status(StatusCode.Unavailable, $"cannot connect to {_channel.SocketPath}: {why}");
-        }
-        else status = new Status(StatusCode.Unavailable, $"connection to {_channel.SocketPath} lost: {e.Message}");
+        if (_status is { } known && known.Code != StatusCode.OK) return Task.FromResult(new RpcException(known, Trailers));
+        var status = ClientProtocol.Failure(e, _deadlineHit, _options.CancellationToken.IsCancellationRequested, _response is not null, _channel.SocketPath);
         return Task.FromResult(End(status, new Metadata()));
     }
 
@@ -294,30 +235,13 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
         return new RpcException(_status.Value, trailers);
     }
 
-    private static Status ParseStatus(string code, string? message)
+    private RpcException End(Status status, HttpHeaders trailers)
     {
-        var text = message is null ? "" : PercentEncoding.Decode(message);
-        return int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 16
-            ? new Status((StatusCode)n, text)
-            : new Status(StatusCode.Unknown, $"invalid grpc-status '{code}': {text}");
-    }
-
-    private static string? FirstValue(HttpHeaders headers, string name) =>
-        headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
-
-    private static Metadata ToMetadata(HttpHeaders headers)
-    {
-        var metadata = new Metadata();
-        foreach (var (key, values) in headers.NonValidated)
-        {
-            if (Metadata.IsReserved(key)) continue;
-            foreach (var v in values)
-            {
-                try { metadata.AddFromWire(key, v); }
-                catch (FormatException) { }
-            }
-        }
-        return metadata;
+        _status ??= status;
+        _trailerHeaders = trailers;
+        _trailers = null;
+        // The exception is only built for errors; an OK end never needs the metadata.
+        return status.Code == StatusCode.OK ? null! : new RpcException(_status.Value, Trailers);
     }
 
     public async ValueTask DisposeAsync()

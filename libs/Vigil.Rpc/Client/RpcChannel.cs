@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Google.Protobuf;
@@ -39,7 +40,12 @@ public sealed class RpcChannel : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
         };
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(handler)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+            // Unary responses are buffered whole: one message, its frame header and a margin.
+            MaxResponseContentBufferSize = (long)options.MaxReceiveMessageSize + MessageFraming.HeaderSize + 1024,
+        };
     }
 
     public string SocketPath { get; }
@@ -70,13 +76,60 @@ public sealed class RpcChannel : IDisposable
         where TResponse : class, IMessage<TResponse>
         => new(this, method, options, request);
 
-    /// <summary>A unary call: the response, or an <see cref="RpcException"/> with the status.</summary>
+    /// <summary>
+    /// A unary call: the response, or an <see cref="RpcException"/> with the status. The common
+    /// case, so it takes a short path: the response is buffered whole and parsed in one go.
+    /// (Use <see cref="Start"/> to see response headers and trailers.)
+    /// </summary>
     public async Task<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        await using var call = Start(method, options, request);
-        return await call.ResponseAsync;
+        using var message = ClientProtocol.CreateRequest(method.Path, options, out var timeout);
+        message.Content = new ByteArrayContent(ClientProtocol.Frame(request, Options, options.CompressRequests));
+        message.Content.Headers.ContentType = ClientProtocol.GrpcContentType;
+        using var deadline = timeout is { } left ? CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken) : null;
+        deadline?.CancelAfter(timeout!.Value);
+        var token = deadline?.Token ?? options.CancellationToken;
+        HttpResponseMessage? response = null;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, token);
+            if (ClientProtocol.CheckHeaders(response) is { } early)
+            {
+                throw new RpcException(early.Code == StatusCode.OK
+                    ? new Status(StatusCode.Internal, "Failed to deserialize response message: the call ended OK without one.")
+                    : early, ClientProtocol.ToMetadata(response.Headers));
+            }
+            var body = new ReadOnlySequence<byte>(await response.Content.ReadAsByteArrayAsync(token));
+            var encoding = ClientProtocol.ResponseEncoding(response);
+            TResponse? result = null;
+            while (MessageFraming.TryRead(ref body, Options.MaxReceiveMessageSize, encoding, out var bytes))
+            {
+                if (result is not null) throw new RpcException(StatusCode.Internal, "Received more than one response message for a single-response call.");
+                try
+                {
+                    result = method.ResponseParser.ParseFrom(bytes);
+                }
+                catch (InvalidProtocolBufferException e)
+                {
+                    throw new RpcException(StatusCode.Internal, $"Failed to deserialize response message: {e.Message}");
+                }
+            }
+            if (body.Length > 0) throw new RpcException(StatusCode.Internal, "The response ended inside a message.");
+            var status = ClientProtocol.ReadStatus(response.TrailingHeaders);
+            if (status.Code != StatusCode.OK) throw new RpcException(status, ClientProtocol.ToMetadata(response.TrailingHeaders));
+            return result ?? throw new RpcException(StatusCode.Internal, "Failed to deserialize response message: the call ended OK without one.");
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+        {
+            var deadlineHit = deadline?.IsCancellationRequested == true && !options.CancellationToken.IsCancellationRequested;
+            throw new RpcException(ClientProtocol.Failure(e, deadlineHit, options.CancellationToken.IsCancellationRequested, response is not null, SocketPath));
+        }
+        finally
+        {
+            response?.Dispose();
+        }
     }
 
     /// <summary>A server-streaming call's responses; throws <see cref="RpcException"/> if it ends with an error.</summary>

@@ -22,6 +22,7 @@ internal sealed class CallState : IDisposable
     private bool _completed;
     private Metadata? _responseHeaders;
     private bool _requestEnded;
+    private Metadata? _requestHeaders;
 
     public CallState(HttpContext http, MethodHandler handler, RpcServerOptions options, PeerCredentials? peer, CancellationToken serverStopping)
     {
@@ -32,18 +33,6 @@ internal sealed class CallState : IDisposable
         var headers = http.Request.Headers;
         ContentType = headers.ContentType.ToString();
         RequestEncoding = headers[GrpcHttp.EncodingHeader].ToString() is { Length: > 0 } enc ? enc : "identity";
-        AcceptsGzip = headers[GrpcHttp.AcceptEncodingHeader].ToString().Split(',', StringSplitOptions.TrimEntries).Contains("gzip");
-        RequestHeaders = new Metadata();
-        foreach (var (key, values) in headers)
-        {
-            if (Metadata.IsReserved(key)) continue;
-            foreach (var v in values)
-            {
-                if (v is null) continue;
-                try { RequestHeaders.AddFromWire(key, v); }
-                catch (FormatException) { /* a malformed -bin value is dropped, not fatal */ }
-            }
-        }
         _cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, serverStopping);
         Deadline = DateTime.MaxValue;
         if (headers[GrpcHttp.TimeoutHeader].ToString() is { Length: > 0 } t && GrpcTimeout.TryParse(t, out var timeout))
@@ -57,8 +46,9 @@ internal sealed class CallState : IDisposable
     public PeerCredentials? Peer { get; }
     public string ContentType { get; }
     public string RequestEncoding { get; }
-    public bool AcceptsGzip { get; }
-    public Metadata RequestHeaders { get; }
+    public bool AcceptsGzip => _http.Request.Headers[GrpcHttp.AcceptEncodingHeader].ToString().Split(',', StringSplitOptions.TrimEntries).Contains("gzip");
+    /// <summary>The custom request metadata, parsed on first use (most handlers never look).</summary>
+    public Metadata RequestHeaders => _requestHeaders ??= ParseRequestHeaders(_http.Request.Headers);
     public Metadata ResponseTrailers { get; } = new();
     public DateTime Deadline { get; }
     public bool DeadlineExceeded { get; private set; }
@@ -66,12 +56,80 @@ internal sealed class CallState : IDisposable
     public bool CompressResponses { get; set; }
     public bool ClientCancelled => _http.RequestAborted.IsCancellationRequested;
 
+    private static Metadata ParseRequestHeaders(IHeaderDictionary headers)
+    {
+        var metadata = new Metadata();
+        foreach (var (key, values) in headers)
+        {
+            if (Metadata.IsReserved(key)) continue;
+            foreach (var v in values)
+            {
+                if (v is null) continue;
+                try { metadata.AddFromWire(key, v); }
+                catch (FormatException) { /* a malformed -bin value is dropped, not fatal */ }
+            }
+        }
+        return metadata;
+    }
+
     /// <summary>The deadline ends the call at once; the handler sees its token cancelled.</summary>
     private void OnDeadline()
     {
         DeadlineExceeded = true;
         try { _cts.Cancel(); } catch (ObjectDisposedException) { return; }
         _ = CompleteAsync(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
+    }
+
+    /// <summary>
+    /// Reads the whole request of a single-request call and returns its one message: the short path
+    /// for unary and server-streaming calls (one read loop, no per-message bookkeeping).
+    /// </summary>
+    public async Task<T> ReadSingleMessageAsync<T>(MessageParser<T> parser) where T : class, IMessage<T>
+    {
+        var reader = _http.Request.BodyReader;
+        ReadResult result;
+        while (true)
+        {
+            try
+            {
+                result = await reader.ReadAsync(CancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new OperationCanceledException("the client went away", e, CancellationToken);
+            }
+            if (result.IsCompleted) break;
+            if (result.Buffer.Length > MessageFraming.HeaderSize + (long)_options.MaxReceiveMessageSize)
+            {
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                throw new RpcException(StatusCode.ResourceExhausted, $"Received message larger than max (over {_options.MaxReceiveMessageSize})");
+            }
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+        var buffer = result.Buffer;
+        byte[]? bytes = null;
+        try
+        {
+            if (MessageFraming.TryRead(ref buffer, _options.MaxReceiveMessageSize, RequestEncoding, out var read)) bytes = read;
+        }
+        finally
+        {
+            reader.AdvanceTo(result.Buffer.End);
+            _requestEnded = true;
+        }
+        if (bytes is null)
+        {
+            throw new RpcException(StatusCode.Internal, result.Buffer.Length == 0 ? "Request did not include a message." : "Incomplete message: the request stream ended inside a message.");
+        }
+        if (buffer.Length > 0) throw new RpcException(StatusCode.Internal, "Additional messages after the single request message.");
+        try
+        {
+            return parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new RpcException(StatusCode.Internal, $"Failed to deserialize request message: {e.Message}");
+        }
     }
 
     /// <summary>Reads the next request message, or null at the end of the request stream.</summary>
@@ -170,7 +228,9 @@ internal sealed class CallState : IDisposable
         if (_responseHeaders is not null) AppendMetadata(response.Headers, _responseHeaders);
     }
 
-    public async Task WriteMessageAsync(IMessage message, CancellationToken cancellationToken)
+    /// <summary>Writes one response message. <paramref name="flush"/> false leaves it buffered for the
+    /// completion that follows at once (single-response calls), so message and trailers leave in one write.</summary>
+    public async Task WriteMessageAsync(IMessage message, CancellationToken cancellationToken, bool flush = true)
     {
         var bytes = message.ToByteArray();
         if (_options.MaxSendMessageSize is { } max && bytes.Length > max)
@@ -185,9 +245,20 @@ internal sealed class CallState : IDisposable
                 throw new InvalidOperationException(DeadlineExceeded ? "the call's deadline has passed" : "the call has already ended");
             }
             PrepareHeadersLocked();
-            var framed = MessageFraming.Frame(bytes, UseGzip);
             var writer = _http.Response.BodyWriter;
-            await writer.WriteAsync(framed, cancellationToken);
+            if (UseGzip)
+            {
+                await writer.WriteAsync(MessageFraming.Frame(bytes, true), cancellationToken);
+            }
+            else
+            {
+                // Header and message straight into the response pipe: no intermediate frame copy.
+                var span = writer.GetSpan(MessageFraming.HeaderSize + bytes.Length);
+                MessageFraming.WriteHeader(span, false, bytes.Length);
+                bytes.CopyTo(span[MessageFraming.HeaderSize..]);
+                writer.Advance(MessageFraming.HeaderSize + bytes.Length);
+                if (flush) await writer.FlushAsync(cancellationToken);
+            }
         }
         finally
         {

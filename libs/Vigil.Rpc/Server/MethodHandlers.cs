@@ -36,18 +36,6 @@ internal abstract class MethodHandler
 
     public abstract Task RunAsync(CallState call, ServerCallContext context);
 
-    protected static async Task<TRequest> ReadSingleAsync<TRequest>(CallState call, MessageParser<TRequest> parser)
-        where TRequest : class, IMessage<TRequest>
-    {
-        var request = await call.ReadMessageAsync(parser, call.CancellationToken)
-            ?? throw new RpcException(StatusCode.Internal, "Request did not include a message.");
-        if (await call.ReadMessageAsync(parser, call.CancellationToken) is not null)
-        {
-            throw new RpcException(StatusCode.Internal, "Additional messages after the single request message.");
-        }
-        return request;
-    }
-
     protected static async IAsyncEnumerable<TRequest> ReadAllAsync<TRequest>(CallState call, MessageParser<TRequest> parser,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
         where TRequest : class, IMessage<TRequest>
@@ -73,9 +61,9 @@ internal sealed class UnaryHandler<TRequest, TResponse>(MethodDescriptor descrip
 {
     public override async Task RunAsync(CallState call, ServerCallContext context)
     {
-        var request = await ReadSingleAsync(call, parser);
+        var request = await call.ReadSingleMessageAsync(parser);
         var response = await handler(request, context) ?? throw new RpcException(StatusCode.Internal, "Handler returned no response.");
-        await call.WriteMessageAsync(response, call.CancellationToken);
+        await call.WriteMessageAsync(response, call.CancellationToken, flush: false);
     }
 }
 
@@ -86,7 +74,7 @@ internal sealed class ServerStreamingHandler<TRequest, TResponse>(MethodDescript
 {
     public override async Task RunAsync(CallState call, ServerCallContext context)
     {
-        var request = await ReadSingleAsync(call, parser);
+        var request = await call.ReadSingleMessageAsync(parser);
         await handler(request, new StreamWriter<TResponse>(call), context);
     }
 }
@@ -99,7 +87,7 @@ internal sealed class ClientStreamingHandler<TRequest, TResponse>(MethodDescript
     public override async Task RunAsync(CallState call, ServerCallContext context)
     {
         var response = await handler(ReadAllAsync(call, parser), context) ?? throw new RpcException(StatusCode.Internal, "Handler returned no response.");
-        await call.WriteMessageAsync(response, call.CancellationToken);
+        await call.WriteMessageAsync(response, call.CancellationToken, flush: false);
     }
 }
 

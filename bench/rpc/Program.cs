@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Vigil.Rpc.Client;
+using Vigil.Rpc.Server;
+using Vigil.Testing.V1;
+
+// Unary calls per second and p50/p99 latency with 1, 8 and 64 concurrent callers, for Vigil.Rpc
+// and, in the same run and process, a bare Kestrel HTTP/2 endpoint on a Unix socket that does the
+// same work (parse the request message, build and serialize the answer) without gRPC framing,
+// status trailers or call state. The ratio of the two is Vigil.Rpc's cost over the transport.
+var seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 5.0;
+var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+var output = args.Length > 2 ? args[2] : null;
+
+var dir = Directory.CreateTempSubdirectory("vigil-bench-rpc-").FullName;
+var vigilSocket = Path.Combine(dir, "vigil.sock");
+var bareSocket = Path.Combine(dir, "bare.sock");
+
+await using var vigil = new RpcServer(new RpcServerOptions { SocketPath = vigilSocket });
+vigil.AddService(EchoReflection.Descriptor.Services[0], new BenchEchoService());
+await vigil.StartAsync();
+
+var bare = StartBare(bareSocket);
+await bare.StartAsync();
+
+using var channel = RpcChannel.ForUnixSocket(vigilSocket);
+var echo = Method<EchoRequest, EchoResponse>.Create(EchoReflection.Descriptor.Services[0].FindMethodByName("Echo"));
+using var bareClient = BareClient(bareSocket);
+var request = new EchoRequest { Message = "vrrp instance VI_1 state", Payload = ByteString.CopyFrom(new byte[64]) };
+var requestBytes = request.ToByteArray();
+
+Func<Task> vigilCall = async () => await channel.UnaryAsync(echo, request);
+Func<Task> bareCall = async () =>
+{
+    using var m = new HttpRequestMessage(HttpMethod.Post, "http://localhost/echo")
+    {
+        Version = HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        Content = new ByteArrayContent(requestBytes),
+    };
+    m.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+    using var r = await bareClient.SendAsync(m);
+    EchoResponse.Parser.ParseFrom(await r.Content.ReadAsByteArrayAsync());
+};
+
+var results = new List<(string Name, int Concurrency, Measurement M)>();
+foreach (var concurrency in new[] { 1, 8, 64 })
+{
+    // Warm both up (JIT, connections), then alternate so drift hits both equally.
+    await Run(vigilCall, concurrency, 1.5);
+    await Run(bareCall, concurrency, 1.5);
+    for (var round = 0; round < rounds; round++)
+    {
+        results.Add(("bare-kestrel", concurrency, await Run(bareCall, concurrency, seconds)));
+        results.Add(("vigil-rpc", concurrency, await Run(vigilCall, concurrency, seconds)));
+    }
+}
+
+var report = new StringBuilder();
+report.AppendLine($"| callers | bare Kestrel calls/s | Vigil.Rpc calls/s | throughput ratio | bare p50 / p99 (µs) | Vigil p50 / p99 (µs) | CPU µs/call bare / Vigil | allocated bytes/call bare / Vigil |");
+report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var concurrency in new[] { 1, 8, 64 })
+{
+    var b = Median(results.Where(r => r.Name == "bare-kestrel" && r.Concurrency == concurrency).Select(r => r.M));
+    var v = Median(results.Where(r => r.Name == "vigil-rpc" && r.Concurrency == concurrency).Select(r => r.M));
+    report.AppendLine(CultureInfo.InvariantCulture, $"| {concurrency} | {b.Rate:0} | {v.Rate:0} | {v.Rate / b.Rate:0.00} | {b.P50:0} / {b.P99:0} | {v.P50:0} / {v.P99:0} | {b.CpuPerCall:0.0} / {v.CpuPerCall:0.0} | {b.BytesPerCall:0} / {v.BytesPerCall:0} |");
+}
+report.AppendLine();
+report.AppendLine(CultureInfo.InvariantCulture, $"Medians of {rounds} rounds of {seconds:0.#} s per cell, rounds alternating between the two servers; one process holds client and server; {Environment.ProcessorCount} cores; .NET {Environment.Version}.");
+Console.WriteLine(report);
+if (output is not null) await File.WriteAllTextAsync(output, report.ToString());
+
+await bare.StopAsync();
+Directory.Delete(dir, true);
+return 0;
+
+static async Task<Measurement> Run(Func<Task> call, int concurrency, double seconds)
+{
+    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var allocBefore = GC.GetTotalAllocatedBytes(precise: false);
+    var stop = Stopwatch.StartNew();
+    var until = TimeSpan.FromSeconds(seconds);
+    var latencies = new List<long>[concurrency];
+    var workers = Enumerable.Range(0, concurrency).Select(async i =>
+    {
+        var mine = latencies[i] = new List<long>(100_000);
+        while (stop.Elapsed < until)
+        {
+            var t = Stopwatch.GetTimestamp();
+            await call();
+            mine.Add(Stopwatch.GetTimestamp() - t);
+        }
+    }).ToArray();
+    await Task.WhenAll(workers);
+    var elapsed = stop.Elapsed.TotalSeconds;
+    var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
+    var alloc = GC.GetTotalAllocatedBytes(precise: false) - allocBefore;
+    var all = latencies.SelectMany(l => l).OrderBy(x => x).ToArray();
+    double Us(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency;
+    return new Measurement(all.Length / elapsed, Us(all[all.Length / 2]), Us(all[(int)(all.Length * 0.99)]), cpu / all.Length, (double)alloc / all.Length);
+}
+
+static Measurement Median(IEnumerable<Measurement> ms)
+{
+    var list = ms.ToList();
+    double Med(IEnumerable<double> xs) => xs.OrderBy(x => x).ElementAt(list.Count / 2);
+    return new Measurement(Med(list.Select(m => m.Rate)), Med(list.Select(m => m.P50)), Med(list.Select(m => m.P99)), Med(list.Select(m => m.CpuPerCall)), Med(list.Select(m => m.BytesPerCall)));
+}
+
+static WebApplication StartBare(string socket)
+{
+    var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+    builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+    {
+        k.Limits.Http2.MaxStreamsPerConnection = 1000;
+        k.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
+        k.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
+        k.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http2);
+    });
+    var app = builder.Build();
+    app.Run(async http =>
+    {
+        using var ms = new MemoryStream();
+        await http.Request.Body.CopyToAsync(ms);
+        var req = EchoRequest.Parser.ParseFrom(ms.ToArray());
+        var resp = new EchoResponse { Message = req.Message, Payload = req.Payload, ContentType = "application/grpc", RequestEncoding = "identity" };
+        http.Response.ContentType = "application/octet-stream";
+        await http.Response.Body.WriteAsync(resp.ToByteArray());
+        if (Environment.GetEnvironmentVariable("BARE_TRAILERS") == "1") http.Response.AppendTrailer("grpc-status", "0");
+    });
+    return app;
+}
+
+static HttpClient BareClient(string socket) => new(new SocketsHttpHandler
+{
+    ConnectCallback = async (_, ct) =>
+    {
+        var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct);
+        return new NetworkStream(s, true);
+    },
+    EnableMultipleHttp2Connections = true,
+    InitialHttp2StreamWindowSize = 2 * 1024 * 1024,
+    UseProxy = false,
+});
+
+/// <summary>Calls per second, latency percentiles (µs), and CPU time of the whole process per call (µs,
+/// client and server together): the last is steadier than throughput when other work shares the machine.</summary>
+internal readonly record struct Measurement(double Rate, double P50, double P99, double CpuPerCall, double BytesPerCall);
+
+/// <summary>The Echo service doing exactly the bare endpoint's work; streaming methods unused here.</summary>
+internal sealed class BenchEchoService
+{
+    public Task<EchoResponse> Echo(EchoRequest req, ServerCallContext context) =>
+        Task.FromResult(new EchoResponse { Message = req.Message, Payload = req.Payload, ContentType = "application/grpc", RequestEncoding = "identity" });
+
+    public Task ServerStream(ServerStreamRequest request, IServerStreamWriter<ServerStreamResponse> responses, ServerCallContext context) => Task.CompletedTask;
+
+    public Task<ClientStreamResponse> ClientStream(IAsyncEnumerable<ClientStreamRequest> requests, ServerCallContext context) => Task.FromResult(new ClientStreamResponse());
+
+    public Task Bidi(IAsyncEnumerable<BidiRequest> requests, IServerStreamWriter<BidiResponse> responses, ServerCallContext context) => Task.CompletedTask;
+
+    public Task<GetStatsResponse> GetStats(GetStatsRequest request, ServerCallContext context) => Task.FromResult(new GetStatsResponse());
+}
