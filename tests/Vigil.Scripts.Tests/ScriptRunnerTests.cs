@@ -221,6 +221,7 @@ public sealed class ScriptRunnerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Lab")] // needs root to switch user
     public async Task RunAsync_WithUser_RunsAsThatUser()
     {
         if (Environment.UserName != "root") Assert.Fail("this test needs root (to switch user)");
