@@ -1,6 +1,17 @@
+using System.CommandLine;
+using Vigil.Ctl.Commands;
+
 namespace Vigil.Ctl;
 
+/// <summary>vigilctl: the command-line client of Vigil's control API (`vigilctl &lt;noun&gt; [verb]`).</summary>
 internal static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("vigilctl: inspect and control the Vigil daemons (keepalived-compatible HA)");
+        root.Options.Add(GlobalOptions.RunDir);
+        root.Options.Add(GlobalOptions.Timeout);
+        root.Subcommands.Add(DaemonsCommand.Create());
+        return await root.Parse(args).InvokeAsync();
+    }
 }
