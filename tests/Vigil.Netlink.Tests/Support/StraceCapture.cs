@@ -63,7 +63,8 @@ public sealed partial class StraceCapture
             else if (RecvCall().IsMatch(line))
             {
                 Flush();
-                current = [];
+                // libnl peeks (MSG_PEEK) before each real read; count every datagram once.
+                current = line.Contains("MSG_PEEK", StringComparison.Ordinal) ? null : [];
                 receiving = true;
             }
             else if (current is not null && HexLine().IsMatch(line))
