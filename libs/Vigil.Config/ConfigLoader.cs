@@ -38,10 +38,13 @@ public sealed class ConfigLoadResult
         Diagnostics = diagnostics;
         Files = files;
         ExitCode = ConfigExitCode.For(diagnostics);
-        Config = ExitCode == ConfigExitCode.CannotRun ? null : config;
+        Config = ConfigExitCode.CannotRunWith(diagnostics) ? null : config;
     }
 
-    /// <summary>The model keepalived would run, or null when the configuration cannot run.</summary>
+    /// <summary>
+    /// The model keepalived would run, or null when it cannot run: a file or a needed word is
+    /// missing, an interface does not exist, or keepalived reports a fatal error.
+    /// </summary>
     public KeepalivedConfig? Config { get; }
 
     /// <summary>Every error and warning, in the order found.</summary>

@@ -87,6 +87,13 @@ internal sealed partial class ConfigBuilder
         }
 
         var global = CompleteGlobal();
+        if (_nonExistentInterface is { } missingAt)
+        {
+            // keepalived's VRRP process stops here, before checking its instances.
+            _diag.Fatal(missingAt, "Non-existent interface specified in configuration", ConfigErrorClass.BadInterface);
+            _instances.Clear();
+            _syncGroups.Clear();
+        }
         var config = new KeepalivedConfig
         {
             Global = global,
@@ -222,12 +229,16 @@ internal sealed partial class ConfigBuilder
 
     private readonly List<ScriptUseEntry> _scriptUses = [];
 
+    /// <summary>Where the first interface that does not exist was named (keepalived then stops its VRRP process).</summary>
+    private SourcePosition? _nonExistentInterface;
+
     /// <summary>Interfaces: keepalived -t checks them on the host (unless dynamic_interfaces).</summary>
     private bool CheckInterfaceExists(ConfigToken name, bool fatal, string what)
     {
         if (_host is null || _global.DynamicInterfaces) return true;
         if (_host.InterfaceIsLoopback(name.Text) is not null) return true;
         if (fatal) _diag.Fatal(name.Position, $"unknown interface {name.Text} specified for {what}");
+        else _nonExistentInterface ??= name.Position;
         return false;
     }
 }

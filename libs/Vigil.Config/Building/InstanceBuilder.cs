@@ -502,6 +502,7 @@ internal sealed partial class ConfigBuilder
         if (loopback is null)
         {
             _diag.Error(n.ArgPosition(0), $"WARNING - interface {ifname} for vrrp_instance {v.Name} doesn't exist");
+            _nonExistentInterface ??= n.ArgPosition(0);
             v.Interface = null;
         }
         else if (loopback == true)

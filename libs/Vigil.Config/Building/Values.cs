@@ -26,7 +26,7 @@ internal sealed class Values(DiagnosticBag diagnostics)
         var previous = node.Tokens[Math.Min(word - 1, node.Tokens.Count - 1)].Text;
         Diagnostics.Fatal(node.ArgPosition(index),
             $"*** Configuration line starting `{node.Keyword}` is missing a parameter after keyword `{previous}` at word position {word + 1}",
-            ConfigErrorClass.Fatal);
+            ConfigErrorClass.Aborted);
         return null;
     }
 

@@ -16,6 +16,9 @@ public enum ConfigErrorClass
 {
     None = 0,
 
+    /// <summary>keepalived stops reading at once (a word a keyword needs is missing; an include loops).</summary>
+    Aborted,
+
     // keepalived cannot run the configuration.
     FileNotFound,
     BadInterface,
@@ -59,34 +62,31 @@ public static class ConfigExitCode
     public const int ScriptSecurity = 5;
 
     /// <summary>
-    /// The status for a set of diagnostics. A configuration that cannot run wins over everything;
-    /// then scripts without script security; then any other problem keepalived reports.
-    /// (keepalived's own binary keeps the numerically highest config_err_t, which lets a later
-    /// general error hide a missing file, and its -t returns 4/5/6 instead of the 3/4/5 its man
-    /// page documents; Vigil follows the documented meaning.)
+    /// The status keepalived -t gives: a configuration keepalived stops reading (a missing file, a
+    /// missing word) cannot run; otherwise, like keepalived, the most severe class in
+    /// keepalived's order decides (script security above errors above "cannot run", so a later
+    /// general error hides a bad interface, exactly as in keepalived). keepalived 2.2.7's binary
+    /// returns these as 4/5/6 and 0 for a missing main file; Vigil uses the 3/4/5 its man page
+    /// documents. Whether the model can run is <see cref="CannotRun"/>, not this number.
     /// </summary>
     public static int For(IEnumerable<Diagnostic> diagnostics)
     {
-        var fatal = false;
-        var security = false;
-        var errors = false;
+        var max = ConfigErrorClass.None;
         foreach (var d in diagnostics)
         {
-            switch (d.Class)
-            {
-                case ConfigErrorClass.None:
-                    break;
-                case ConfigErrorClass.FileNotFound or ConfigErrorClass.BadInterface or ConfigErrorClass.Fatal:
-                    fatal = true;
-                    break;
-                case ConfigErrorClass.SecurityError:
-                    security = true;
-                    break;
-                default:
-                    errors = true;
-                    break;
-            }
+            if (d.Class is ConfigErrorClass.Aborted or ConfigErrorClass.FileNotFound) return CannotRun;
+            if (d.Class > max) max = d.Class;
         }
-        return fatal ? CannotRun : security ? ScriptSecurity : errors ? ErrorsButWouldRun : Ok;
+        return max switch
+        {
+            ConfigErrorClass.None => Ok,
+            ConfigErrorClass.SecurityError => ScriptSecurity,
+            ConfigErrorClass.BadInterface or ConfigErrorClass.Fatal => CannotRun,
+            _ => ErrorsButWouldRun,
+        };
     }
+
+    /// <summary>True if a diagnostic means keepalived would not run the configuration (or part of it).</summary>
+    public static bool CannotRunWith(IEnumerable<Diagnostic> diagnostics) =>
+        diagnostics.Any(d => d.Class is ConfigErrorClass.Aborted or ConfigErrorClass.FileNotFound or ConfigErrorClass.BadInterface or ConfigErrorClass.Fatal);
 }

@@ -22,7 +22,18 @@ public abstract record Checker
 {
     /// <summary>The keyword that declared it (HTTP_GET, SSL_GET, TCP_CHECK, ...).</summary>
     [JsonIgnore]
-    public abstract string Keyword { get; }
+    public string Keyword => this switch
+    {
+        TcpCheck => "TCP_CHECK",
+        HttpCheck h => h.Ssl ? "SSL_GET" : "HTTP_GET",
+        SmtpCheck => "SMTP_CHECK",
+        DnsCheck => "DNS_CHECK",
+        MiscCheck => "MISC_CHECK",
+        PingCheck => "PING_CHECK",
+        UdpCheck => "UDP_CHECK",
+        FileCheck => "FILE_CHECK",
+        _ => "BFD_CHECK",
+    };
 
     /// <summary>Start in the failed state until the first success.</summary>
     public bool Alpha { get; init; }
@@ -63,8 +74,6 @@ public sealed record ConnectionOptions
 
 public sealed record TcpCheck : Checker
 {
-    public override string Keyword => "TCP_CHECK";
-
     public required ConnectionOptions Connection { get; init; }
 }
 
@@ -106,8 +115,6 @@ public sealed record HttpUrl
 /// <summary>HTTP_GET, or SSL_GET when <see cref="Ssl"/> is set.</summary>
 public sealed record HttpCheck : Checker
 {
-    public override string Keyword => Ssl ? "SSL_GET" : "HTTP_GET";
-
     public bool Ssl { get; init; }
 
     public required ConnectionOptions Connection { get; init; }
@@ -126,8 +133,6 @@ public sealed record HttpCheck : Checker
 
 public sealed record SmtpCheck : Checker
 {
-    public override string Keyword => "SMTP_CHECK";
-
     public required ConnectionOptions Connection { get; init; }
 
     public string HeloName { get; init; } = "smtpchecker.keepalived.org";
@@ -135,8 +140,6 @@ public sealed record SmtpCheck : Checker
 
 public sealed record DnsCheck : Checker
 {
-    public override string Keyword => "DNS_CHECK";
-
     public required ConnectionOptions Connection { get; init; }
 
     /// <summary>Query type: A, NS, CNAME, SOA (default), MX, TXT, AAAA.</summary>
@@ -148,8 +151,6 @@ public sealed record DnsCheck : Checker
 
 public sealed record MiscCheck : Checker
 {
-    public override string Keyword => "MISC_CHECK";
-
     public required ScriptSpec Script { get; init; }
 
     /// <summary>null: the delay loop.</summary>
@@ -161,15 +162,11 @@ public sealed record MiscCheck : Checker
 
 public sealed record PingCheck : Checker
 {
-    public override string Keyword => "PING_CHECK";
-
     public required ConnectionOptions Connection { get; init; }
 }
 
 public sealed record UdpCheck : Checker
 {
-    public override string Keyword => "UDP_CHECK";
-
     public required ConnectionOptions Connection { get; init; }
 
     /// <summary>Data sent (null: random).</summary>
@@ -193,8 +190,6 @@ public sealed record UdpCheck : Checker
 
 public sealed record FileCheck : Checker
 {
-    public override string Keyword => "FILE_CHECK";
-
     /// <summary>The name of the track_file block.</summary>
     public required string TrackFile { get; init; }
 
@@ -205,7 +200,5 @@ public sealed record FileCheck : Checker
 
 public sealed record BfdCheck : Checker
 {
-    public override string Keyword => "BFD_CHECK";
-
     public required string Name { get; init; }
 }

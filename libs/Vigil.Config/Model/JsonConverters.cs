@@ -63,3 +63,18 @@ public sealed class SecondsJsonConverter : JsonConverter<TimeSpan>
     public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) =>
         writer.WriteNumberValue((decimal)value.Ticks / TimeSpan.TicksPerSecond);
 }
+
+/// <summary>Address families as keepalived.conf names them: "inet", "inet6".</summary>
+public sealed class AddressFamilyJsonConverter : JsonConverter<System.Net.Sockets.AddressFamily>
+{
+    public override System.Net.Sockets.AddressFamily Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.GetString() switch
+        {
+            "inet" => System.Net.Sockets.AddressFamily.InterNetwork,
+            "inet6" => System.Net.Sockets.AddressFamily.InterNetworkV6,
+            var s => throw new JsonException($"unknown address family '{s}'"),
+        };
+
+    public override void Write(Utf8JsonWriter writer, System.Net.Sockets.AddressFamily value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "inet6" : "inet");
+}

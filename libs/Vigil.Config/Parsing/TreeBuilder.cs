@@ -123,6 +123,11 @@ internal sealed class TreeBuilder
             if (info is null)
             {
                 _diagnostics.Warning(line.Position, $"Unknown keyword '{keyword}'", ConfigErrorClass.UnknownKeyword);
+                if (keyword.Contains('\u00a0'))
+                {
+                    // Configurations copied from web pages often carry these; keepalived only skips ASCII blanks.
+                    _diagnostics.Note(line.Position, "the line holds non-breaking spaces (U+00A0), which are not blanks to keepalived");
+                }
                 if (IsOpen(Peek()))
                 {
                     var open = Next()!;

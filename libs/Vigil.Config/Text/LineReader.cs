@@ -293,7 +293,7 @@ internal sealed class LineReader
             }
             if (IsOpen(path))
             {
-                _diagnostics.Fatal(frame.At, $"Configuration file '{path}' includes itself (include cycle: {string.Join(" -> ", OpenFiles().Append(path))}) - skipping");
+                _diagnostics.Fatal(frame.At, $"Configuration file '{path}' includes itself (include cycle: {string.Join(" -> ", OpenFiles().Append(path))}) - skipping", ConfigErrorClass.Aborted);
                 continue;
             }
             byte[] bytes;
@@ -929,7 +929,7 @@ internal sealed class LineReader
         var at = buf.PositionAt(0);
         if (_frames.Count >= MaxIncludeDepth)
         {
-            _diagnostics.Fatal(at, $"Includes nested more than {MaxIncludeDepth} deep at '{pattern}' - skipping");
+            _diagnostics.Fatal(at, $"Includes nested more than {MaxIncludeDepth} deep at '{pattern}' - skipping", ConfigErrorClass.Aborted);
             return true;
         }
         var full = ConfigPath.Normalize(ConfigPath.Combine(CurrentDirectory, pattern.Length == 0 ? "." : pattern));
