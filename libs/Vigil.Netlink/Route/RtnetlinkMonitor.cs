@@ -142,15 +142,15 @@ public sealed class RtnetlinkMonitor : IDisposable
                 yield return new EventsLost();
                 continue;
             }
-            foreach (var e in Parse(datagram))
+            foreach (var e in Parse(datagram, Malformed))
             {
                 yield return e;
             }
         }
     }
 
-    /// <summary>Decodes the notifications of one datagram; malformed ones are counted and skipped.</summary>
-    internal List<RtnetlinkEvent> Parse(ReadOnlyMemory<byte> datagram)
+    /// <summary>Decodes the notifications of one datagram; malformed ones are reported and skipped.</summary>
+    internal static List<RtnetlinkEvent> Parse(ReadOnlyMemory<byte> datagram, Action<NetlinkDecodeException> malformed)
     {
         var events = new List<RtnetlinkEvent>();
         List<NetlinkMessage> messages;
@@ -160,7 +160,7 @@ public sealed class RtnetlinkMonitor : IDisposable
         }
         catch (NetlinkDecodeException e)
         {
-            Malformed(e);
+            malformed(e);
             return events;
         }
         foreach (var m in messages)
@@ -183,7 +183,7 @@ public sealed class RtnetlinkMonitor : IDisposable
             }
             catch (NetlinkDecodeException ex)
             {
-                Malformed(ex);
+                malformed(ex);
             }
         }
         return events;
