@@ -189,6 +189,9 @@ public sealed class VrrpDriver
                     _timers.Remove((t.Instance, t.Kind));
                 }
                 await DispatchAsync(t.Instance, new TimerExpiredEvent(t.Kind), ct).ConfigureAwait(false);
+                // A system timer may fire a little before the deadline by our clock (it counts in
+                // milliseconds); the engine then ignores it and nothing changes, so re-arm here.
+                if (State.Instances.TryGetValue(t.Instance, out var after)) SyncTimers(t.Instance, after);
                 break;
             case PacketCommand p:
                 await ReceiveAsync(p.Packet, ct).ConfigureAwait(false);

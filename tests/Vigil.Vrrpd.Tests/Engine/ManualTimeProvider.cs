@@ -13,6 +13,9 @@ internal sealed class ManualTimeProvider : TimeProvider
 
     public TimeSpan Elapsed { get { lock (_gate) return TimeSpan.FromTicks(_ticks); } }
 
+    /// <summary>Fire timers this much before their due time, as real millisecond timers can.</summary>
+    public TimeSpan FireEarlyBy { get; set; }
+
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
     public override long GetTimestamp() { lock (_gate) return _ticks; }
     public override DateTimeOffset GetUtcNow() { lock (_gate) return new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero).AddTicks(_ticks); }
@@ -37,7 +40,9 @@ internal sealed class ManualTimeProvider : TimeProvider
             {
                 next = _timers.Where(t => t.DueTicks is { } d && d <= target).MinBy(t => t.DueTicks);
                 if (next is null) break;
-                _ticks = Math.Max(_ticks, next.DueTicks!.Value);
+                // Early only for delays long enough to be rounded (a re-armed remainder fires on time).
+                var early = next.DueTicks!.Value - next.ArmedTicks > 2 * FireEarlyBy.Ticks ? FireEarlyBy.Ticks : 0;
+                _ticks = Math.Max(_ticks, next.DueTicks!.Value - early);
                 next.Fired();
             }
             next.Invoke();
@@ -51,12 +56,14 @@ internal sealed class ManualTimeProvider : TimeProvider
     {
         private long _period;
         public long? DueTicks { get; private set; }
+        public long ArmedTicks { get; private set; }
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
             lock (owner._gate)
             {
                 if (!owner._timers.Contains(this)) owner._timers.Add(this);
+                ArmedTicks = owner._ticks;
                 DueTicks = dueTime == Timeout.InfiniteTimeSpan ? null : owner._ticks + Math.Max(0, dueTime.Ticks);
                 _period = period == Timeout.InfiniteTimeSpan ? 0 : period.Ticks;
             }

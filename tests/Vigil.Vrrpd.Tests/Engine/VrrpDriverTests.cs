@@ -80,6 +80,19 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Driver_TimersFireEarly_StillAdvertisesEverySecond()
+    {
+        _clock.FireEarlyBy = TimeSpan.FromMilliseconds(0.4);
+        var host = new FakeHost(_clock);
+        var driver = Start(host, Vi(100));
+        await driver.StartAllAsync(_ => (host.Address, true));
+        await Advance(3.7);
+        Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_1"].State);
+        await Advance(10);
+        Assert.InRange(host.Sent.Count, 10, 11);
+    }
+
+    [Fact]
     public async Task Driver_TwoNodes_MasterStopsCleanly_BackupTakesOverAfterSkew()
     {
         var a = new FakeHost(_clock, "a") { Address = IPAddress.Parse("10.0.0.1") };
