@@ -3,11 +3,11 @@
 # Each case runs in a fresh network namespace holding a veth pair (eth0 + peer0, plus a
 # second pair eth1 + peer1); the fixture keeps the command, the ifindex of each interface
 # and strace's complete output (decoded call plus hex dump of every sendmsg/sendto).
-# Usage (root): tests/Vigil.Netlink.Tests/Fixtures/capture.sh [case-name ...]
+# Usage (root): [CAPTURE_OUT=DIR] tests/Vigil.Netlink.Tests/Fixtures/capture.sh [case-name ...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cases="$here/cases.txt"
-out="$here/ip"
+out="${CAPTURE_OUT:-$here/ip}"  # CAPTURE_OUT: write elsewhere (the live parity test does)
 mkdir -p "$out"
 ns="vgcap$$"
 cleanup() { ip netns del "$ns" 2>/dev/null || true; }

@@ -146,6 +146,47 @@ public sealed class IprouteParityTests
         Assert.Equal(StraceCapture.Hex(expected), StraceCapture.Hex(StraceCapture.WithoutSequence(ours)));
     }
 
+    /// <summary>
+    /// The same comparison against captures made now, of this machine's iproute2 (Fixtures/capture.sh
+    /// into a temporary directory): if a newer ip encodes differently, this says which request.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Interop")]
+    public async Task Encode_LiveIprouteCaptures_SameBytes()
+    {
+        Vigil.Testing.Shell.Require("strace");
+        Vigil.Testing.Shell.Require("ip");
+        var dir = Directory.CreateTempSubdirectory("vigil-ip-capture-");
+        try
+        {
+            var script = Path.Combine(StraceCapture.FixtureDirectory, "capture.sh");
+            var r = await Vigil.Testing.Shell.RunAsync("/usr/bin/env", ["CAPTURE_OUT=" + dir.FullName, "/bin/bash", script], TimeSpan.FromMinutes(5));
+            Assert.True(r.Ok, $"capture.sh failed: {r.Stderr}");
+            var failures = new List<string>();
+            foreach (var (name, c) in Cases)
+            {
+                var capture = StraceCapture.Parse(c.Fixture, await File.ReadAllTextAsync(Path.Combine(dir.FullName, c.Fixture + ".strace")));
+                var ours = c.Encode(capture).ToArray();
+                var theirs = capture.OfType(BitConverter.ToUInt16(ours, 4));
+                if (theirs.Count == 0)
+                {
+                    failures.Add($"{name}: {capture.Command} sent no {NetlinkMessageType.Name(BitConverter.ToUInt16(ours, 4))}");
+                    continue;
+                }
+                var expected = StraceCapture.WithoutSequence(c.Pick < 0 ? theirs[^1] : theirs[c.Pick]);
+                if (!expected.AsSpan().SequenceEqual(StraceCapture.WithoutSequence(ours)))
+                {
+                    failures.Add($"{name}: {capture.Command}\nip:    {Convert.ToHexString(expected)}\nvigil: {Convert.ToHexString(StraceCapture.WithoutSequence(ours))}");
+                }
+            }
+            Assert.True(failures.Count == 0, $"{failures.Count} of {Cases.Count} requests differ from this machine's ip:\n" + string.Join('\n', failures));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public void Fixtures_EveryCaptureIsCovered()
     {
