@@ -36,6 +36,7 @@ public sealed partial class AlertSender : IAlertSink, IAsyncDisposable
     private long _sent;
     private long _failed;
     private long _dropped;
+    private int _disposed;
 
     public AlertSender(SmtpAlertClient client, TimeProvider time, ILogger logger)
     {
@@ -124,6 +125,7 @@ public sealed partial class AlertSender : IAlertSink, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _queue.Writer.TryComplete();
         await _stop.CancelAsync().ConfigureAwait(false);
         try

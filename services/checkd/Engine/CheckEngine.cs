@@ -258,10 +258,12 @@ public sealed partial class CheckEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await StopAsync().ConfigureAwait(false);
         if (_ownedAlerts is not null) await _ownedAlerts.DisposeAsync().ConfigureAwait(false);
-        _stopping.Dispose();
     }
+
+    private int _disposed;
 
     // ------------------------------------------------------------------ the loop
 

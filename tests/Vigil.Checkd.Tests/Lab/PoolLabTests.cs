@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Net;
+using Vigil.Checkd.Engine;
+using Vigil.Checkd.Model;
+using Vigil.Checkd.Policy;
+using Vigil.Testing;
+using Xunit.Abstractions;
+
+namespace Vigil.Checkd.Tests.Lab;
+
+/// <summary>Pool logic against real servers: quorum loss brings in the sorry server and runs
+/// quorum_down (and the reverse), inhibit_on_failure keeps a failed server at weight 0, and a
+/// blackholed server does not delay anybody else's checks.</summary>
+[Trait("Category", "Lab")]
+public sealed class PoolLabTests(CheckdLab lab, ITestOutputHelper output) : IClassFixture<CheckdLab>
+{
+    private static readonly IPAddress Web = IPAddress.Parse(CheckdLab.WebAddress);
+
+    private async Task<IAsyncDisposable> BlockPortAsync(string name, int port, string verdict)
+    {
+        await lab.Web.CheckAsync("nft", "add", "table", "inet", name);
+        await lab.Web.CheckAsync("nft", $"add chain inet {name} input {{ type filter hook input priority 0; tcp dport {port} {verdict}; }}");
+        return new Unblock(lab, name);
+    }
+
+    private sealed class Unblock(CheckdLab lab, string name) : IAsyncDisposable
+    {
+        private bool _done;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_done) return;
+            _done = true;
+            await lab.Web.ExecAsync("nft", "delete", "table", "inet", name);
+        }
+    }
+
+    private static RealServerConfig Tcp(ushort port) => new() { Address = Web, Port = port, Checkers = new CheckerConfig[] { new TcpCheckConfig() } };
+
+    [Fact]
+    public async Task QuorumLost_SorryServerInQuorumDownRunMailed_ThenBack()
+    {
+        var vip = VirtualServerKey.ForAddress(IPAddress.Parse("10.77.0.150"), 80);
+        var log = Path.Combine(lab.Dir, "quorum.log");
+        var vs = new VirtualServerConfig
+        {
+            Key = vip,
+            DelayLoop = TimeSpan.FromSeconds(1),
+            Retry = 1,
+            DelayBeforeRetry = TimeSpan.FromMilliseconds(300),
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+            Warmup = TimeSpan.Zero,
+            Quorum = 2,
+            SmtpAlert = true,
+            QuorumUp = new NotifyScript($"/bin/sh -c 'echo \"up $VIGIL_VIRTUAL_SERVER\" >> {log}'"),
+            QuorumDown = new NotifyScript($"/bin/sh -c 'echo \"down $VIGIL_VIRTUAL_SERVER\" >> {log}'"),
+            SorryServer = new SorryServerConfig(Web, 8099),
+            RealServers = new[] { Tcp(8001), Tcp(8002) },
+        };
+        await using var engine = await LabEngine.StartAsync(lab, new CheckdConfig { Globals = LabEngine.Globals(), VirtualServers = new[] { vs } }, output);
+        await Poll.UntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains($"up {vip}"), TimeSpan.FromSeconds(10), "quorum_up at start");
+        await Poll.UntilAsync(() => lab.Mails().Any(m => m.Subject == $"[lab] Virtualserver {vip} - UP" && m.Body == "=> Starting with quorum up 2+0=2 <= 2 <="),
+            TimeSpan.FromSeconds(10), "the starting mail");
+
+        await using (await BlockPortAsync("vigilq", 8002, "reject with tcp reset"))
+        {
+            await Poll.UntilAsync(async () => Assert.Single(await engine.Engine.GetDesiredDestinationsAsync()) is { SorryServerActive: true },
+                TimeSpan.FromSeconds(10), "the sorry server to come in");
+            var desired = Assert.Single(await engine.Engine.GetDesiredDestinationsAsync());
+            Assert.Equal([new DesiredDestination(Web, 8099, 1, DestinationRole.SorryServer)], desired.Destinations);
+            Assert.False(desired.QuorumUp);
+            await Poll.UntilAsync(() => File.ReadAllText(log).Contains($"down {vip}"), TimeSpan.FromSeconds(10), "quorum_down");
+            await Poll.UntilAsync(() => lab.Mails().Any(m => m.Subject == $"[lab] Virtualserver {vip} - DOWN" && m.Body == "=> Lost quorum 2+0=2 <= 1 <="),
+                TimeSpan.FromSeconds(10), "the lost quorum mail", () => string.Join("\n", lab.Mails().Select(m => $"{m.Subject} | {m.Body}")));
+            Assert.Contains(engine.Events, e => e is DestinationsChanged { Desired.SorryServerActive: true });
+        }
+
+        await Poll.UntilAsync(async () => Assert.Single(await engine.Engine.GetDesiredDestinationsAsync()) is { QuorumUp: true, Destinations.Count: 2 },
+            TimeSpan.FromSeconds(10), "the real servers back");
+        Assert.All(Assert.Single(await engine.Engine.GetDesiredDestinationsAsync()).Destinations, d => Assert.Equal(DestinationRole.RealServer, d.Role));
+        await Poll.UntilAsync(() => lab.Mails().Any(m => m.Subject == $"[lab] Virtualserver {vip} - UP" && m.Body == "=> Gained quorum 2+0=2 <= 2 <="),
+            TimeSpan.FromSeconds(10), "the gained quorum mail");
+        Assert.Equal(2, File.ReadAllLines(log).Count(l => l == $"up {vip}"));
+    }
+
+    [Fact]
+    public async Task InhibitOnFailure_FailedServerKeptWithWeightZero()
+    {
+        var vip = VirtualServerKey.ForAddress(IPAddress.Parse("10.77.0.151"), 80);
+        var vs = new VirtualServerConfig
+        {
+            Key = vip,
+            DelayLoop = TimeSpan.FromSeconds(1),
+            Retry = 0,
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+            Warmup = TimeSpan.Zero,
+            InhibitOnFailure = true,
+            RealServers = new[] { Tcp(8003) with { Weight = 5 }, Tcp(8004) },
+        };
+        await using var engine = await LabEngine.StartAsync(lab, new CheckdConfig { Globals = LabEngine.Globals(), VirtualServers = new[] { vs } }, output);
+
+        await using (await BlockPortAsync("vigili", 8003, "reject with tcp reset"))
+        {
+            await Poll.UntilAsync(async () => (await engine.RealServerAsync(vip, CheckdLab.WebAddress, 8003)) is { Alive: false, InPool: true, DesiredWeight: 0 },
+                TimeSpan.FromSeconds(10), "the failed server at weight 0");
+        }
+        await Poll.UntilAsync(async () => (await engine.RealServerAsync(vip, CheckdLab.WebAddress, 8003)) is { Alive: true, DesiredWeight: 5 },
+            TimeSpan.FromSeconds(10), "weight 5 again");
+    }
+
+    [Fact]
+    public async Task BlackholedServer_DoesNotDelayTheOthersChecks()
+    {
+        var vip = VirtualServerKey.ForAddress(IPAddress.Parse("10.77.0.152"), 80);
+        var delayLoop = TimeSpan.FromSeconds(1);
+        var servers = Enumerable.Range(8001, 9).Select(p => new RealServerConfig
+        {
+            Address = Web,
+            Port = (ushort)p,
+            Checkers = new CheckerConfig[] { new HttpCheckConfig { Urls = new[] { new UrlCheck { Path = $"/index.html?blackhole-test={p}" } } } },
+        }).Append(new RealServerConfig
+        {
+            Address = Web,
+            Port = 8000,
+            Checkers = new CheckerConfig[] { new HttpCheckConfig { Urls = new[] { new UrlCheck { Path = "/" } } } },
+        }).ToArray();
+        var vs = new VirtualServerConfig
+        {
+            Key = vip,
+            DelayLoop = delayLoop,
+            Retry = 3,
+            DelayBeforeRetry = TimeSpan.FromMilliseconds(200),
+            ConnectTimeout = TimeSpan.FromSeconds(3),
+            Warmup = TimeSpan.Zero,
+            RealServers = servers,
+        };
+
+        // Port 8000 drops every SYN: its checks hang for connect_timeout.
+        await using var blackhole = await BlockPortAsync("vigilb", 8000, "drop");
+        var started = DateTimeOffset.UtcNow;
+        await using var engine = await LabEngine.StartAsync(lab, new CheckdConfig { Globals = LabEngine.Globals(), VirtualServers = new[] { vs } }, output);
+        var down = await engine.WaitForTransitionAsync(CheckdLab.WebAddress, 8000, CheckerTransition.Down, TimeSpan.FromSeconds(10), started);
+        Assert.Contains("timeout", down.Checker.LastResult!.Reason);
+        Assert.InRange(down.At - started, TimeSpan.FromSeconds(2.9), TimeSpan.FromSeconds(4.5));
+        await Task.Delay(TimeSpan.FromSeconds(5)); // let several delay_loops pass (observation period, not an assertion)
+        var stoppedAt = DateTimeOffset.UtcNow;
+        await engine.DisposeAsync();
+
+        // nginx saw each healthy server's check every delay_loop, whatever the blackholed one did.
+        var requests = File.ReadAllLines(lab.AccessLog)
+            .Where(l => l.Contains("blackhole-test=", StringComparison.Ordinal))
+            .Select(l => (At: DateTimeOffset.FromUnixTimeMilliseconds((long)(double.Parse(l.Split(' ')[0], CultureInfo.InvariantCulture) * 1000)), Port: int.Parse(l.Split(' ')[1])))
+            .Where(r => r.At >= started && r.At <= stoppedAt)
+            .ToList();
+        foreach (var port in Enumerable.Range(8001, 9))
+        {
+            var times = requests.Where(r => r.Port == port).Select(r => r.At).Order().ToList();
+            Assert.True(times.Count >= 7, $"port {port}: {times.Count} checks in {(stoppedAt - started).TotalSeconds:0.0} s");
+            Assert.InRange(times[0] - started, TimeSpan.Zero, TimeSpan.FromSeconds(1.5));
+            var gaps = times.Zip(times.Skip(1), (a, b) => b - a).ToList();
+            output.WriteLine($"port {port}: gaps {string.Join(" ", gaps.Select(g => g.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))} ms");
+            Assert.All(gaps, g => Assert.InRange(g, delayLoop - TimeSpan.FromMilliseconds(50), delayLoop + TimeSpan.FromMilliseconds(400)));
+        }
+    }
+}
