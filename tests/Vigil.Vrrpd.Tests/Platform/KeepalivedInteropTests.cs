@@ -83,6 +83,13 @@ public sealed class KeepalivedInteropTests
             Assert.False(check.AddressListMismatch);
             Assert.Equal(200, check.Advert!.Priority);
             Assert.Equal(255, check.Ttl);
+
+            // Vigil's encoder, given the same fields and addresses, writes the very same VRRP bytes.
+            var theirs = p.Family == AddressFamily.InterNetwork ? p.Data.Span[20..].ToArray() : p.Data.ToArray();
+            var mine = p.Family == AddressFamily.InterNetwork
+                ? VrrpDatagram.BuildIpv4(check.Advert, check.Source!, check.Destination!, ours.V3ChecksumAsV2)[20..]
+                : VrrpDatagram.BuildIpv6(check.Advert, check.Source, check.Destination!);
+            Assert.Equal(Convert.ToHexString(theirs), Convert.ToHexString(mine));
         }
     }
 
