@@ -154,6 +154,32 @@ public sealed class KeepalivedInteropTests
         await VigilBackupOfKeepalived(Conf("MASTER", 200, 53, "fd00:77::100/128", global: "vrrp_version 3"), V3Six(100), a, b, "fd00:77::100");
     }
 
+    [Fact]
+    public async Task KeepalivedV2UnicastMaster_VigilUnicastBackup_StaysBackupThenTakesOverOnPriorityZero()
+    {
+        var (lab, a, b) = await TwoHosts();
+        await using var _ = lab;
+        var ours = V2(100) with
+        {
+            UnicastPeers = [new VrrpUnicastPeer(IPAddress.Parse("10.77.0.1"))],
+            CheckUnicastSource = true,
+        };
+        await VigilBackupOfKeepalived(
+            Conf("MASTER", 200, 51, "10.77.0.100/32", auth: Pass, extra: "unicast_src_ip 10.77.0.1\n  unicast_peer {\n    10.77.0.2\n  }"),
+            ours, a, b, "10.77.0.100");
+    }
+
+    [Fact]
+    public async Task VigilV2UnicastMaster_KeepalivedUnicastBackup_AcceptsOursThenTakesOverOnPriorityZero()
+    {
+        var (lab, a, b) = await TwoHosts();
+        await using var _ = lab;
+        var ours = V2(200) with { UnicastPeers = [new VrrpUnicastPeer(IPAddress.Parse("10.77.0.1"))] };
+        await KeepalivedBackupOfVigil(
+            Conf("BACKUP", 100, 51, "10.77.0.100/32", auth: Pass, extra: "unicast_src_ip 10.77.0.1\n  unicast_peer {\n    10.77.0.2\n  }"),
+            ours, a, b, "10.77.0.100");
+    }
+
     /// <summary>Vigil master and a keepalived backup: keepalived stays BACKUP (never takes the VIP), and becomes MASTER on Vigil's priority 0.</summary>
     private static async Task KeepalivedBackupOfVigil(string config, VrrpInstanceConfig ours, LabHost a, LabHost b, string vip)
     {
