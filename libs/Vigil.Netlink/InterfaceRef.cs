@@ -39,7 +39,9 @@ public readonly record struct InterfaceRef
     /// <summary>The index, or an exception saying the name must be resolved first.</summary>
     public int RequireIndex() => HasIndex
         ? Index
-        : throw new InvalidOperationException($"interface '{Name}' has no index yet; resolve it first (Rtnetlink does this)");
+        : throw new InvalidOperationException(Name is null
+            ? "no interface given"
+            : $"interface '{Name}' has no index yet; resolve it first (Rtnetlink does this)");
 
     public static InterfaceRef FromIndex(int index)
     {

@@ -46,6 +46,13 @@ public class NetlinkException : Exception
     /// <summary>The object (address, route, rule, link, IPVS service...) is not there.</summary>
     public bool NotFound => ErrorCode is Errno.ENOENT or Errno.ESRCH or Errno.ENODEV or Errno.EADDRNOTAVAIL;
 
+    /// <summary>The kernel answered with something that does not parse.</summary>
+    internal static NetlinkException Unparsable(string operation, NetlinkDecodeException e) =>
+        new(operation, Errno.EBADMSG, null, e, "the kernel's answer does not parse: " + e.Reason);
+
+    /// <summary>The same error with an explanation of what it means for this request.</summary>
+    internal NetlinkException WithHint(string hint) => new(Operation, ErrorCode, KernelMessage, this, hint);
+
     private static string Format(string operation, int errno, string? kernelMessage, string? hint) =>
         $"{operation}: {Errno.Describe(errno)}" + (hint is null ? "" : $": {hint}")
         + (string.IsNullOrEmpty(kernelMessage) ? "" : $"; kernel: {kernelMessage}");

@@ -210,7 +210,7 @@ public sealed class NetlinkSocket : IDisposable
             }
             catch (NetlinkDecodeException e)
             {
-                throw new NetlinkException(operation, Errno.EBADMSG, null, e, "the kernel's answer does not parse: " + e.Reason);
+                throw NetlinkException.Unparsable(operation, e);
             }
             foreach (var m in messages)
             {
@@ -224,7 +224,7 @@ public sealed class NetlinkSocket : IDisposable
                         continue;
                     case NetlinkMessageType.Error:
                     {
-                        var error = Decode(() => NetlinkError.ParseError(m.Header, m.Payload.Span), operation);
+                        var error = m.Decode(operation, p => NetlinkError.ParseError(m.Header, p));
                         if (error.IsAck)
                         {
                             return (result, false);
@@ -233,7 +233,7 @@ public sealed class NetlinkSocket : IDisposable
                     }
                     case NetlinkMessageType.Done:
                     {
-                        var error = Decode(() => NetlinkError.ParseDone(m.Header, m.Payload.Span), operation);
+                        var error = m.Decode(operation, p => NetlinkError.ParseDone(m.Header, p));
                         if (!error.IsAck)
                         {
                             throw new NetlinkException(operation, error.Errno, error.Message);
@@ -252,18 +252,6 @@ public sealed class NetlinkSocket : IDisposable
                         break;
                 }
             }
-        }
-    }
-
-    private static NetlinkError Decode(Func<NetlinkError> parse, string operation)
-    {
-        try
-        {
-            return parse();
-        }
-        catch (NetlinkDecodeException e)
-        {
-            throw new NetlinkException(operation, Errno.EBADMSG, null, e, "the kernel's answer does not parse: " + e.Reason);
         }
     }
 

@@ -133,14 +133,7 @@ public sealed class GenericNetlink : IDisposable
         {
             if (m.Type == GenericMessages.ControllerId)
             {
-                try
-                {
-                    return GenericMessages.DecodeFamily(m.Payload.Span);
-                }
-                catch (NetlinkDecodeException e)
-                {
-                    throw new NetlinkException(op, Errno.EBADMSG, null, e, "the kernel's answer does not parse: " + e.Reason);
-                }
+                return m.Decode(op, GenericMessages.DecodeFamily);
             }
         }
         throw new NetlinkException(op, Errno.EBADMSG, hint: "acknowledged without describing the family");

@@ -72,7 +72,7 @@ public sealed class IpvsClient : IDisposable
     {
         var op = "IPVS_CMD_GET_SERVICE dump";
         var messages = await RunAsync(IpvsMessages.EncodeListServices(Id), IpvsCommand.GetService, "dump", cancellationToken).ConfigureAwait(false);
-        return messages.Where(m => m.Type == Id).Select(m => Decode(m, op, p => IpvsMessages.DecodeService(p))).ToList();
+        return messages.Where(m => m.Type == Id).Select(m => m.Decode(op, IpvsMessages.DecodeService)).ToList();
     }
 
     /// <summary>One service, or null when there is no such service.</summary>
@@ -83,7 +83,7 @@ public sealed class IpvsClient : IDisposable
         {
             var messages = await RunAsync(IpvsMessages.EncodeGetService(Id, service), IpvsCommand.GetService, service.Key.ToString(), cancellationToken).ConfigureAwait(false);
             var reply = messages.FirstOrDefault(m => m.Type == Id);
-            return reply.Payload.IsEmpty ? null : Decode(reply, op, p => IpvsMessages.DecodeService(p));
+            return reply.Payload.IsEmpty ? null : reply.Decode(op, IpvsMessages.DecodeService);
         }
         catch (NetlinkException e) when (e.ErrorCode is Errno.ESRCH or Errno.ENOENT)
         {
@@ -110,7 +110,7 @@ public sealed class IpvsClient : IDisposable
     {
         var op = $"IPVS_CMD_GET_DEST dump {service.Key}";
         var messages = await RunAsync(IpvsMessages.EncodeListDestinations(Id, service), IpvsCommand.GetDest, $"dump {service.Key}", cancellationToken).ConfigureAwait(false);
-        return messages.Where(m => m.Type == Id).Select(m => Decode(m, op, p => IpvsMessages.DecodeDestination(p, service.Family))).ToList();
+        return messages.Where(m => m.Type == Id).Select(m => m.Decode(op, p => IpvsMessages.DecodeDestination(p, service.Family))).ToList();
     }
 
     // ---------------------------------------------------------------- table-wide
@@ -132,7 +132,7 @@ public sealed class IpvsClient : IDisposable
     {
         const string op = "IPVS_CMD_GET_CONFIG";
         var messages = await RunAsync(IpvsMessages.EncodeGetTimeouts(Id), IpvsCommand.GetConfig, "", cancellationToken).ConfigureAwait(false);
-        return Decode(Single(messages, op), op, p => IpvsMessages.DecodeTimeouts(p));
+        return Single(messages, op).Decode(op, IpvsMessages.DecodeTimeouts);
     }
 
     /// <summary>Version and connection table size.</summary>
@@ -140,7 +140,7 @@ public sealed class IpvsClient : IDisposable
     {
         const string op = "IPVS_CMD_GET_INFO";
         var messages = await RunAsync(IpvsMessages.EncodeGetInfo(Id), IpvsCommand.GetInfo, "", cancellationToken).ConfigureAwait(false);
-        return Decode(Single(messages, op), op, p => IpvsMessages.DecodeInfo(p));
+        return Single(messages, op).Decode(op, IpvsMessages.DecodeInfo);
     }
 
     // ---------------------------------------------------------------- sync daemons
@@ -158,7 +158,7 @@ public sealed class IpvsClient : IDisposable
     {
         const string op = "IPVS_CMD_GET_DAEMON dump";
         var messages = await RunAsync(IpvsMessages.EncodeListDaemons(Id), IpvsCommand.GetDaemon, "dump", cancellationToken).ConfigureAwait(false);
-        return messages.Where(m => m.Type == Id).Select(m => Decode(m, op, p => IpvsMessages.DecodeDaemon(p))).ToList();
+        return messages.Where(m => m.Type == Id).Select(m => m.Decode(op, IpvsMessages.DecodeDaemon)).ToList();
     }
 
     public void Dispose() => _genl.Dispose();
@@ -174,7 +174,7 @@ public sealed class IpvsClient : IDisposable
         }
         catch (NetlinkException e) when (e.Hint is null && Hint(command, e.ErrorCode) is string hint)
         {
-            throw new NetlinkException(e.Operation, e.ErrorCode, e.KernelMessage, e, hint);
+            throw e.WithHint(hint);
         }
     }
 
@@ -197,17 +197,4 @@ public sealed class IpvsClient : IDisposable
     private static NetlinkMessage Single(IReadOnlyList<NetlinkMessage> messages, string op) =>
         messages.Count > 0 ? messages[0] : throw new NetlinkException(op, Errno.EBADMSG, hint: "acknowledged without an answer");
 
-    private delegate T Decoder<out T>(ReadOnlySpan<byte> payload);
-
-    private static T Decode<T>(NetlinkMessage m, string op, Decoder<T> decode)
-    {
-        try
-        {
-            return decode(m.Payload.Span);
-        }
-        catch (NetlinkDecodeException e)
-        {
-            throw new NetlinkException(op, Errno.EBADMSG, null, e, "the kernel's answer does not parse: " + e.Reason);
-        }
-    }
 }

@@ -129,12 +129,7 @@ public static class RouteMessages
     public static InterfaceAddress DecodeAddress(ReadOnlySpan<byte> payload)
     {
         var hdr = IfAddrMsg.Read(payload);
-        var size = hdr.Family switch
-        {
-            AF_INET => 4,
-            AF_INET6 => 16,
-            _ => throw new NetlinkDecodeException($"ifaddrmsg: address family {hdr.Family} is neither AF_INET nor AF_INET6"),
-        };
+        var size = AddressSize(hdr.Family, "ifaddrmsg");
         if (hdr.PrefixLength > size * 8)
         {
             throw new NetlinkDecodeException($"ifaddrmsg: prefix length {hdr.PrefixLength} is too long for a {size * 8}-bit address");
@@ -185,6 +180,14 @@ public static class RouteMessages
             PreferredLifetime = cache is { Preferred: not IfaCacheInfo.Infinity } c2 ? TimeSpan.FromSeconds(c2.Preferred) : null,
         };
     }
+
+    /// <summary>Bytes of an address of the header's family; only IPv4 and IPv6 are Vigil's business.</summary>
+    private static int AddressSize(byte family, string header) => family switch
+    {
+        AF_INET => 4,
+        AF_INET6 => 16,
+        _ => throw new NetlinkDecodeException($"{header}: address family {family} is neither AF_INET nor AF_INET6"),
+    };
 
     private static IPAddress Address(NetlinkAttribute a, string name, int size)
     {
@@ -526,12 +529,7 @@ public static class RouteMessages
     public static Route DecodeRoute(ReadOnlySpan<byte> payload)
     {
         var hdr = RtMsg.Read(payload);
-        var size = hdr.Family switch
-        {
-            AF_INET => 4,
-            AF_INET6 => 16,
-            _ => throw new NetlinkDecodeException($"rtmsg: address family {hdr.Family} is neither AF_INET nor AF_INET6"),
-        };
+        var size = AddressSize(hdr.Family, "rtmsg");
         if (hdr.DestinationLength > size * 8)
         {
             throw new NetlinkDecodeException($"rtmsg: destination length {hdr.DestinationLength} is too long for a {size * 8}-bit address");
@@ -696,12 +694,7 @@ public static class RouteMessages
     public static RoutingRule DecodeRule(ReadOnlySpan<byte> payload)
     {
         var hdr = FibRuleHdr.Read(payload);
-        var size = hdr.Family switch
-        {
-            AF_INET => 4,
-            AF_INET6 => 16,
-            _ => throw new NetlinkDecodeException($"fib_rule_hdr: address family {hdr.Family} is neither AF_INET nor AF_INET6"),
-        };
+        var size = AddressSize(hdr.Family, "fib_rule_hdr");
         if (hdr.SourceLength > size * 8 || hdr.DestinationLength > size * 8)
         {
             throw new NetlinkDecodeException($"fib_rule_hdr: prefix length {Math.Max(hdr.SourceLength, hdr.DestinationLength)} is too long for a {size * 8}-bit address");

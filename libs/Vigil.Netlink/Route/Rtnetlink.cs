@@ -57,7 +57,7 @@ public sealed class Rtnetlink : IDisposable
         foreach (var m in messages)
         {
             if (m.Type != NetlinkMessageType.NewAddr) continue;
-            var a = Decode(m, op, RouteMessages.DecodeAddress);
+            var a = m.Decode(op, RouteMessages.DecodeAddress);
             // The kernel filters with strict checking; this keeps the promise on kernels without it.
             if ((index == 0 || a.Interface.Index == index) && (family == AddressFamily.Unspecified || a.Address.AddressFamily == family))
             {
@@ -74,7 +74,7 @@ public sealed class Rtnetlink : IDisposable
     {
         const string op = "RTM_GETLINK dump";
         var messages = await RunAsync(RouteMessages.EncodeLinkDump(), op, cancellationToken).ConfigureAwait(false);
-        return messages.Where(m => m.Type == NetlinkMessageType.NewLink).Select(m => Decode(m, op, RouteMessages.DecodeLink)).ToList();
+        return messages.Where(m => m.Type == NetlinkMessageType.NewLink).Select(m => m.Decode(op, RouteMessages.DecodeLink)).ToList();
     }
 
     /// <summary>One interface by name or index, or null when there is none.</summary>
@@ -86,7 +86,7 @@ public sealed class Rtnetlink : IDisposable
         {
             var messages = await _socket.RequestAsync(request, op, cancellationToken).ConfigureAwait(false);
             var reply = messages.FirstOrDefault(m => m.Type == NetlinkMessageType.NewLink);
-            return reply.Payload.IsEmpty ? null : Decode(reply, op, RouteMessages.DecodeLink);
+            return reply.Payload.IsEmpty ? null : reply.Decode(op, RouteMessages.DecodeLink);
         }
         catch (NetlinkException e) when (e.ErrorCode == Errno.ENODEV)
         {
@@ -176,7 +176,7 @@ public sealed class Rtnetlink : IDisposable
         foreach (var m in messages)
         {
             if (m.Type != NetlinkMessageType.NewRoute) continue;
-            var r = Decode(m, op, RouteMessages.DecodeRoute);
+            var r = m.Decode(op, RouteMessages.DecodeRoute);
             if (table is null || r.Table == table)
             {
                 result.Add(r);
@@ -200,7 +200,7 @@ public sealed class Rtnetlink : IDisposable
     {
         var op = $"RTM_GETRULE dump {(family == AddressFamily.InterNetworkV6 ? "-6" : "-4")}";
         var messages = await RunAsync(RouteMessages.EncodeRuleDump(family), op, cancellationToken).ConfigureAwait(false);
-        return messages.Where(m => m.Type == NetlinkMessageType.NewRule).Select(m => Decode(m, op, RouteMessages.DecodeRule)).ToList();
+        return messages.Where(m => m.Type == NetlinkMessageType.NewRule).Select(m => m.Decode(op, RouteMessages.DecodeRule)).ToList();
     }
 
     public void Dispose() => _socket.Dispose();
@@ -215,7 +215,7 @@ public sealed class Rtnetlink : IDisposable
         }
         catch (NetlinkException e) when (e.Hint is null && Hint(request.Type, e.ErrorCode) is string hint)
         {
-            throw new NetlinkException(e.Operation, e.ErrorCode, e.KernelMessage, e, hint);
+            throw e.WithHint(hint);
         }
     }
 
@@ -251,7 +251,7 @@ public sealed class Rtnetlink : IDisposable
             {
                 if (m.Type == NetlinkMessageType.NewLink)
                 {
-                    return device.WithIndex(Decode(m, op, RouteMessages.DecodeLink).Index);
+                    return device.WithIndex(m.Decode(op, RouteMessages.DecodeLink).Index);
                 }
             }
         }
@@ -282,17 +282,4 @@ public sealed class Rtnetlink : IDisposable
         return resolved;
     }
 
-    internal delegate T Decoder<out T>(ReadOnlySpan<byte> payload);
-
-    private static T Decode<T>(NetlinkMessage m, string op, Decoder<T> decode)
-    {
-        try
-        {
-            return decode(m.Payload.Span);
-        }
-        catch (NetlinkDecodeException e)
-        {
-            throw new NetlinkException(op, Errno.EBADMSG, null, e, "the kernel's answer does not parse: " + e.Reason);
-        }
-    }
 }

@@ -1,9 +1,26 @@
 namespace Vigil.Netlink.Wire;
 
+/// <summary>A decoder of a message's payload (the bytes after nlmsghdr).</summary>
+public delegate T PayloadDecoder<out T>(ReadOnlySpan<byte> payload);
+
 /// <summary>One message of a datagram: its header and the bytes after the header.</summary>
 public readonly record struct NetlinkMessage(NetlinkHeader Header, ReadOnlyMemory<byte> Payload)
 {
     public ushort Type => Header.Type;
+
+    /// <summary>Decodes the payload of an answer to <paramref name="operation"/>; one that does not
+    /// parse becomes a <see cref="NetlinkException"/> (EBADMSG) naming the operation and the reason.</summary>
+    public T Decode<T>(string operation, PayloadDecoder<T> decode)
+    {
+        try
+        {
+            return decode(Payload.Span);
+        }
+        catch (NetlinkDecodeException e)
+        {
+            throw NetlinkException.Unparsable(operation, e);
+        }
+    }
 
     /// <summary>
     /// Splits a datagram into its messages. Every message must have a length that covers its
