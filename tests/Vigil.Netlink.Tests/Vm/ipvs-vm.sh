@@ -15,8 +15,7 @@ kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
 version=${kernel#/boot/vmlinuz-}
 moddir=/lib/modules/$version/kernel
 [[ -d "$moddir" ]] || { echo "no modules in $moddir: install linux-image-amd64" >&2; exit 3; }
-busybox=$(command -v busybox || true)
-[[ -n "$busybox" ]] && file -L "$busybox" | grep -q 'statically linked' || busybox=/bin/busybox
+busybox=/bin/busybox   # busybox-static's binary: the initramfs has no libc
 [[ -x "$busybox" ]] || { echo "busybox (static) missing: install busybox-static" >&2; exit 3; }
 qemu=$(command -v qemu-system-x86_64 || true)
 [[ -n "$qemu" ]] || { echo "qemu-system-x86_64 missing: install qemu-system-x86" >&2; exit 3; }
@@ -30,8 +29,10 @@ veth macvlan ipvlan dummy"
 cache=${VIGIL_VM_CACHE:-/tmp/vigil-netlink-vm}/$version
 initrd=$cache/initrd.gz
 if [[ ! -s "$initrd" ]]; then
-  rm -rf "$cache.tmp" && mkdir -p "$cache.tmp/root"
-  root=$cache.tmp/root
+  # Built aside and renamed into place, so parallel runs never see half an initramfs.
+  mkdir -p "$(dirname "$cache")"
+  build=$(mktemp -d "$cache.build.XXXXXX")
+  root=$build/root
   mkdir -p "$root"/{bin,proc,sys,dev,host,modules}
   cp "$busybox" "$root/bin/busybox"
   for l in sh mount insmod chroot cat echo poweroff mkdir sleep; do ln -s busybox "$root/bin/$l"; done
@@ -65,8 +66,8 @@ echo VIGIL-VM-DONE
 poweroff -f
 INIT
   chmod +x "$root/init"
-  (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 > "$cache.tmp/initrd.gz")
-  mkdir -p "$cache" && mv "$cache.tmp/initrd.gz" "$initrd" && rm -rf "$cache.tmp"
+  (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 > "$build/initrd.gz")
+  mkdir -p "$cache" && mv -f "$build/initrd.gz" "$initrd" && rm -rf "$build"
 fi
 
 echo "$script" > "$out/.script"
