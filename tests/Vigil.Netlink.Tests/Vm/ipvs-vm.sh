@@ -3,7 +3,8 @@
 # the host's root filesystem shared read-only over 9p, and runs a script inside it, chrooted into
 # the host's files (so the host's ipvsadm, strace and .NET run there unchanged).
 #   ipvs-vm.sh OUTDIR SCRIPT
-# OUTDIR (host directory) is shared read-write and appears in the VM as /tmp/out; SCRIPT must be
+# OUTDIR (host directory) is shared read-write and appears in the VM as /tmp/out (the rest of the
+# VM's /tmp shows the host's /tmp, writable through an overlay kept in memory); SCRIPT must be
 # inside it and is run as `sh /tmp/out/SCRIPT`. Its exit status is written to OUTDIR/exit-status.
 # The console (kernel messages and the script's stdout/stderr) is written to OUTDIR/console.log.
 # Follows /work/shared/recipes/ipvs-vm.md. Needs: qemu-system-x86 linux-image-amd64 busybox-static.
@@ -24,7 +25,7 @@ qemu=$(command -v qemu-system-x86_64 || true)
 modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache
 9pnet 9pnet_virtio 9p crc32c_generic libcrc32c nf_defrag_ipv4 nf_defrag_ipv6 nf_conntrack
 ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_sed ip_vs_nq ip_vs_mh ip_vs_fo ip_vs_ovf
-veth macvlan ipvlan dummy"
+veth macvlan ipvlan dummy overlay"
 
 cache=${VIGIL_VM_CACHE:-/tmp/vigil-netlink-vm}/$version
 initrd=$cache/initrd.gz
@@ -55,7 +56,10 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro host /host
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
-mount -t tmpfs tmp /host/tmp
+# /tmp stays the host's /tmp (a checkout or build output may live there), made writable by an
+# overlay whose writes go to memory.
+mkdir -p /rw && mount -t tmpfs rw /rw && mkdir -p /rw/upper /rw/work
+mount -t overlay overlay -o lowerdir=/host/tmp,upperdir=/rw/upper,workdir=/rw/work /host/tmp || mount -t tmpfs tmp /host/tmp
 mount -t tmpfs run /host/run
 mkdir -p /host/tmp/out /host/run/netns
 mount -t 9p -o trans=virtio,version=9p2000.L out /host/tmp/out
