@@ -42,7 +42,14 @@ internal sealed class VigilNode : IAsyncDisposable, IAddressManager, INotifier
         var node = new VigilNode(host, instances, groups ?? []);
         node._loop = node.Driver.RunAsync(node._cts.Token);
         node._receive = node.Transport.ReceiveAsync(node.Driver.PostPacket, node._cts.Token);
-        var infos = Netns.Run(host, () => instances.Select(i => i.Interface).Distinct().ToDictionary(n => n, LinuxInterfaces.Get));
+        // A veth reports carrier (IFF_RUNNING) a moment after "ip link set up" (linkwatch), and the
+        // daemon learns it from its link monitor; here the node simply starts once the lab is ready.
+        Dictionary<string, LinuxInterfaceInfo> infos = [];
+        await Poll.UntilAsync(() =>
+        {
+            infos = Netns.Run(host, () => instances.Select(i => i.Interface).Distinct().ToDictionary(n => n, LinuxInterfaces.Get));
+            return instances.All(i => infos[i.Interface].IsUp && infos[i.Interface].SourceFor(i.Family) is not null);
+        }, TimeSpan.FromSeconds(10), $"{host.Name}'s interfaces to be up with addresses", () => string.Join("; ", infos.Values));
         await node.Driver.StartAllAsync(c => (infos[c.Interface].SourceFor(c.Family), infos[c.Interface].IsUp));
         return node;
     }
