@@ -33,17 +33,27 @@ public sealed record ConfigLoadOptions
 /// <summary>The outcome of reading a configuration.</summary>
 public sealed class ConfigLoadResult
 {
-    internal ConfigLoadResult(KeepalivedConfig? config, IReadOnlyList<Diagnostic> diagnostics, IReadOnlyList<string> files)
+    internal ConfigLoadResult(KeepalivedConfig? readModel, bool stops, IReadOnlyList<Diagnostic> diagnostics, IReadOnlyList<string> files)
     {
         Diagnostics = diagnostics;
         Files = files;
         ExitCode = ConfigExitCode.For(diagnostics);
-        Config = ConfigExitCode.CannotRunWith(diagnostics) ? null : config;
+        ReadModel = readModel;
+        Config = stops || ConfigExitCode.CannotRunWith(diagnostics) ? null : readModel;
     }
 
     /// <summary>
+    /// The model as far as it could be read, also when keepalived would not run it (for
+    /// inspection); instances keepalived rejects are left out. Null only when the main file cannot be read.
+    /// </summary>
+    public KeepalivedConfig? ReadModel { get; }
+
+    /// <summary>
     /// The model keepalived would run, or null when it cannot run: a file or a needed word is
-    /// missing, an interface does not exist, or keepalived reports a fatal error.
+    /// missing, an interface does not exist, keepalived reports a fatal error, or its VRRP process
+    /// would stop on an instance (no virtual_router_id, no interface, no VIP where one is required,
+    /// duplicate VRIDs) - keepalived -t reports those as plain errors (status 4), yet keepalived
+    /// then exits.
     /// </summary>
     public KeepalivedConfig? Config { get; }
 
@@ -76,7 +86,7 @@ public static class ConfigLoader
         var reader = new LineReader(options.FileSystem, diagnostics, options.ConfigId, options.RandomSeed);
         if (!reader.Open(path))
         {
-            return new ConfigLoadResult(null, diagnostics.Items, reader.FilesRead);
+            return new ConfigLoadResult(null, false, diagnostics.Items, reader.FilesRead);
         }
         return Finish(reader, diagnostics, options, path);
     }
@@ -100,6 +110,6 @@ public static class ConfigLoader
         var builder = new ConfigBuilder(diagnostics, options.Host, mainFile);
         builder.NoteScriptNames(tree);
         var config = builder.Build(tree);
-        return new ConfigLoadResult(config, diagnostics.Items, reader.FilesRead);
+        return new ConfigLoadResult(config, builder.VrrpStopped, diagnostics.Items, reader.FilesRead);
     }
 }

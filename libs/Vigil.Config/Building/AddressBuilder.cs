@@ -475,11 +475,7 @@ internal sealed partial class ConfigBuilder
                 r = r with { Type = word };
                 continue;
             }
-            if (haveDest)
-            {
-                _diag.Error(t[i].Position, $"Route has trailing nonsense - {word}");
-                return;
-            }
+            // A second destination replaces the first, as in keepalived.
             dest = word;
             haveDest = true;
             if (word is "default" or "any" or "all") continue;
@@ -507,6 +503,11 @@ internal sealed partial class ConfigBuilder
         {
             _diag.Error(line.Position, "Route cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol");
             r = r with { Protocol = null };
+        }
+        if (!r.NoTrack && r.Device is null)
+        {
+            _diag.Error(line.Position, $"Warning - cannot track route {dest} with no interface specified, not tracking");
+            r = r with { NoTrack = true };
         }
         if (isStatic && r.TrackGroup is not null && r.Device is null)
         {

@@ -26,6 +26,11 @@ internal sealed partial class ConfigBuilder
         _mainFile = mainFile;
     }
 
+    private bool _vrrpStopped;
+
+    /// <summary>True when keepalived's VRRP process would stop on the configuration (and keepalived with it).</summary>
+    public bool VrrpStopped => _vrrpStopped;
+
     public KeepalivedConfig Build(List<ConfigNode> roots)
     {
         foreach (var node in roots)

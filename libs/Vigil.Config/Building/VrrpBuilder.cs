@@ -517,7 +517,8 @@ internal sealed partial class ConfigBuilder
         }
         if (members is null)
         {
-            _diag.Error(node.Position, $"Static track group {name} has no members - removing");
+            // keepalived only logs this (static_track_group_set); it is not a configuration error.
+            _diag.Note(node.Position, $"Static track group {name} has no virtual router(s) - removing");
             return;
         }
         _trackGroups.Add(new TrackGroup(name, [.. members]));
@@ -619,11 +620,6 @@ internal sealed partial class ConfigBuilder
                     if (OptionalBool(n, $"({name}) Invalid value '{{0}}' for sync group notify_priority_changes specified") is bool npc) g.NotifyPriorityChanges = npc;
                     break;
             }
-        }
-        if (g.Members is null)
-        {
-            _diag.Error(node.Position, $"Sync group {name} has no members - removing");
-            return;
         }
         _syncGroups.Add(g);
     }

@@ -18,28 +18,35 @@ internal sealed partial class ConfigBuilder
     {
         var g = config.Global;
         DisableMissingTrackScripts();
-        var valid = new List<VrrpDraft>();
+        // chk_min_cfg: keepalived's VRRP process stops at the first instance that fails it.
         foreach (var v in _instances)
         {
             if (v.Vrid == 0)
             {
                 _diag.Error(v.At, $"({v.Name}) the virtual router id must be set");
-                continue;
+                StopVrrp(v.At);
             }
             // keepalived 2.2.7 checks this before it decides an instance is unicast, so even a
             // unicast instance needs an interface.
             if (v.Interface is null)
             {
                 _diag.Error(v.At, $"({v.Name}) Unknown interface!");
-                continue;
+                StopVrrp(v.At);
             }
-            valid.Add(v);
         }
 
         var groups = new List<VrrpSyncGroup>();
         foreach (var sg in _syncGroups)
         {
-            foreach (var member in sg.Members!)
+            if (sg.Members is null)
+            {
+                _diag.Error(sg.At, $"Sync group {sg.Name} has no virtual router(s). removing");
+                continue;
+            }
+            // keepalived's group state: master while every member so far is an address owner in
+            // state MASTER; a later member wanting BACKUP then cannot work.
+            bool? groupMaster = null;
+            foreach (var member in sg.Members)
             {
                 var v = _instances.FirstOrDefault(i => i.Name == member.Text);
                 if (v is null)
@@ -54,12 +61,11 @@ internal sealed partial class ConfigBuilder
                 }
                 v.Sync = sg;
                 sg.ResolvedMembers.Add(v.Name);
-            }
-            var owners = sg.ResolvedMembers.Select(m => _instances.First(i => i.Name == m))
-                .Select(i => i.WantState == VrrpState.Master && i.BasePriority == 255).ToList();
-            if (owners.Contains(true) && owners.Contains(false))
-            {
-                _diag.Error(sg.At, $"Sync group {sg.Name} has some member(s) as address owner and some not as address owner. This won't work.");
+                if (groupMaster == true && v.WantState == VrrpState.Backup)
+                {
+                    _diag.Error(sg.At, $"Sync group {sg.Name} has some member(s) as address owner and some not as address owner. This won't work.");
+                }
+                if (groupMaster != false) groupMaster = v.WantState == VrrpState.Master && v.BasePriority == 255;
             }
             if (sg.ResolvedMembers.Count == 0)
             {
@@ -74,12 +80,15 @@ internal sealed partial class ConfigBuilder
 
         var instances = new List<VrrpInstance>();
         var completed = new List<(VrrpDraft Draft, VrrpInstance Model)>();
-        foreach (var v in valid)
+        foreach (var v in _instances)
         {
-            if (CompleteInstance(v, g) is { } model)
+            if (v.Vrid == 0 || v.Interface is null) continue;
+            if (CompleteInstance(v, g) is not { } model)
             {
-                completed.Add((v, model));
+                StopVrrp(v.At);
+                continue;
             }
+            completed.Add((v, model));
         }
 
         // Duplicate VRIDs: the same family, VRID and interface (and multicast group), or for unicast
@@ -108,6 +117,7 @@ internal sealed partial class ConfigBuilder
                 conflicted.Add(b.Name);
             }
         }
+        if (conflicted.Count > 0) StopVrrp(completed.First(c => conflicted.Contains(c.Model.Name)).Draft.At);
         instances.AddRange(completed.Where(c => !conflicted.Contains(c.Model.Name)).Select(c => c.Model));
 
         foreach (var sg in _syncGroups)
@@ -164,6 +174,7 @@ internal sealed partial class ConfigBuilder
                 _diag.Warning(s.At, $"Warning - script {s.Model.Name} is not used");
             }
         }
+        _diag.Muted = false;
         return config with
         {
             Global = g,
@@ -171,6 +182,18 @@ internal sealed partial class ConfigBuilder
             SyncGroups = [.. groups],
             VrrpScripts = [.. _scripts.Where(s => s.Used && !s.Disabled).Select(s => s.Model)],
         };
+    }
+
+    /// <summary>
+    /// keepalived's VRRP process exits with a configuration error (and keepalived with it) when
+    /// vrrp_complete_init fails; it checks nothing further, and the configuration does not run.
+    /// </summary>
+    private void StopVrrp(SourcePosition at)
+    {
+        if (_vrrpStopped) return;
+        _diag.Note(at, "keepalived stops its VRRP process at this error, so the configuration does not run (later VRRP problems are not checked)");
+        _vrrpStopped = true;
+        _diag.Muted = true;
     }
 
     /// <summary>

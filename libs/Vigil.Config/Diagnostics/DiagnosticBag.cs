@@ -7,20 +7,26 @@ internal sealed class DiagnosticBag
 
     public IReadOnlyList<Diagnostic> Items => _items;
 
+    /// <summary>While set, diagnostics are dropped (keepalived has stopped checking that part).</summary>
+    public bool Muted { get; set; }
+
     /// <summary>An error keepalived reports as a general configuration error.</summary>
     public void Error(SourcePosition at, string message, ConfigErrorClass cls = ConfigErrorClass.GeneralError) =>
-        _items.Add(new Diagnostic(DiagnosticSeverity.Error, cls, at, message));
+        Add(new Diagnostic(DiagnosticSeverity.Error, cls, at, message));
 
     /// <summary>A problem keepalived reports (it sets the exit status) but that is only a warning.</summary>
     public void Warning(SourcePosition at, string message, ConfigErrorClass cls = ConfigErrorClass.GeneralError) =>
-        _items.Add(new Diagnostic(DiagnosticSeverity.Warning, cls, at, message));
+        Add(new Diagnostic(DiagnosticSeverity.Warning, cls, at, message));
 
     /// <summary>A note keepalived would not report; it never changes the exit status.</summary>
     public void Note(SourcePosition at, string message) =>
-        _items.Add(new Diagnostic(DiagnosticSeverity.Warning, ConfigErrorClass.None, at, message));
+        Add(new Diagnostic(DiagnosticSeverity.Warning, ConfigErrorClass.None, at, message));
 
     public void Fatal(SourcePosition at, string message, ConfigErrorClass cls = ConfigErrorClass.Fatal) =>
-        _items.Add(new Diagnostic(DiagnosticSeverity.Error, cls, at, message));
+        Add(new Diagnostic(DiagnosticSeverity.Error, cls, at, message));
 
-    public void Add(Diagnostic d) => _items.Add(d);
+    public void Add(Diagnostic d)
+    {
+        if (!Muted) _items.Add(d);
+    }
 }
