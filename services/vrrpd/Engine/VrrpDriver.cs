@@ -164,6 +164,12 @@ public sealed class VrrpDriver
     /// <summary>Stops every instance cleanly (priority 0 from masters, VIPs released) and ends the loop.</summary>
     public Task StopAsync()
     {
+        // Never started: nothing to stop, and no loop would ever answer.
+        if (Volatile.Read(ref _running) == 0)
+        {
+            _commands.Writer.TryComplete();
+            return Task.CompletedTask;
+        }
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_commands.Writer.TryWrite(new StopCommand(done))) return Task.CompletedTask;
         return done.Task;
@@ -218,7 +224,14 @@ public sealed class VrrpDriver
         {
             Interlocked.Increment(ref _unknownVridPackets);
             if (_deps.LogUnknownVrids) VrrpDriverLog.UnknownVrid(_log, vrid, packet.Interface, packet.SenderAddress);
-            _deps.Sink?.OnUnknownVrid(packet.Interface, packet.Family, vrid, packet.SenderAddress);
+            try
+            {
+                _deps.Sink?.OnUnknownVrid(packet.Interface, packet.Family, vrid, packet.SenderAddress);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                VrrpDriverLog.ActionFailed(_log, e, $"VRID {vrid}", "event sink");
+            }
             return;
         }
         // Several unicast instances may share a VRID on one interface: the sender picks the instance.
@@ -265,7 +278,14 @@ public sealed class VrrpDriver
             {
                 VrrpDriverLog.ActionFailed(_log, e, t.Group, "group notify");
             }
-            _deps.Sink?.OnGroupTransition(t);
+            try
+            {
+                _deps.Sink?.OnGroupTransition(t);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                VrrpDriverLog.ActionFailed(_log, e, t.Group, "event sink");
+            }
         }
         foreach (var (name, s) in step.State.Instances)
         {
@@ -348,7 +368,14 @@ public sealed class VrrpDriver
         {
             VrrpDriverLog.ActionFailed(_log, e, instance, action.GetType().Name);
         }
-        _deps.Sink?.OnAction(instance, action, s);
+        try
+        {
+            _deps.Sink?.OnAction(instance, action, s);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            VrrpDriverLog.ActionFailed(_log, e, instance, "event sink");
+        }
     }
 
     private async Task SendAdvertAsync(VrrpInstanceState s, byte priority, CancellationToken ct)

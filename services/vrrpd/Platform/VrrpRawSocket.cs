@@ -149,9 +149,9 @@ public sealed class VrrpRawSocket : IDisposable
             // A datagram larger than the buffer cannot be a valid advert; hand over what fits and
             // let the length check reject it (and count it).
             var length = (int)Math.Min(result, buffer.Length);
-            var data2 = buffer.AsSpan(0, length).ToArray();
+            var bytes = buffer.AsSpan(0, length).ToArray();
             if (Family == AddressFamily.InterNetwork)
-                return new VrrpReceivedPacket(Family, data2, source, null, -1, Interface);
+                return new VrrpReceivedPacket(Family, bytes, source, null, -1, Interface);
 
             IPAddress? destination = null;
             var hopLimit = -1;
@@ -171,7 +171,7 @@ public sealed class VrrpRawSocket : IDisposable
                 offset += (cmsgLen + 7) & ~7;
             }
             if ((flags & LinuxNative.MSG_CTRUNC) != 0) hopLimit = -1;
-            return new VrrpReceivedPacket(Family, data2, source, destination, hopLimit, Interface);
+            return new VrrpReceivedPacket(Family, bytes, source, destination, hopLimit, Interface);
         }
     }
 

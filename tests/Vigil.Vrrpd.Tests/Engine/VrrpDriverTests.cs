@@ -200,6 +200,14 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Driver_NeverRun_StopCompletesAndCommandsFail()
+    {
+        var driver = new VrrpDriver(VrrpEngineState.Create([Vi(100)]), new FakeHost(_clock).Dependencies());
+        await driver.StopAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Throws<VrrpDriverStoppedException>(() => driver.PostAsync("VI_1", new ShutdownEvent()));
+    }
+
+    [Fact]
     public async Task Driver_SyncGroup_NotifiesGroupAndMovesTogether()
     {
         var host = new FakeHost(_clock);
