@@ -204,7 +204,7 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     {
         var driver = new VrrpDriver(VrrpEngineState.Create([Vi(100)]), new FakeHost(_clock).Dependencies());
         await driver.StopAsync().WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Throws<VrrpDriverStoppedException>(() => driver.PostAsync("VI_1", new ShutdownEvent()));
+        Assert.Throws<VrrpDriverStoppedException>(() => { _ = driver.PostAsync("VI_1", new ShutdownEvent()); });
     }
 
     [Fact]
