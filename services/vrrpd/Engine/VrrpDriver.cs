@@ -381,9 +381,7 @@ public sealed class VrrpDriver
     private async Task SendAdvertAsync(VrrpInstanceState s, byte priority, CancellationToken ct)
     {
         var cfg = s.Config;
-        var advert = new VrrpAdvertisement(cfg.Version, cfg.Vrid, priority, cfg.AdvertIntervalCentiseconds, cfg.VirtualAddresses,
-            cfg.Version == VrrpVersion.V2 ? cfg.AuthType : VrrpAuthType.None,
-            cfg.Version == VrrpVersion.V2 && cfg.AuthType == VrrpAuthType.SimplePassword ? cfg.AuthData() : default);
+        var advert = cfg.Advertisement(priority);
         var destinations = cfg.IsUnicast ? cfg.UnicastPeers.Select(p => p.Address).ToList() : [cfg.MulticastDestination];
         foreach (var destination in destinations)
         {

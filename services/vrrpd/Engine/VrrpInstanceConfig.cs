@@ -138,6 +138,12 @@ public sealed record VrrpInstanceConfig
             Fail("garp_master_delay", "delays must not be negative");
     }
 
+    /// <summary>The advert this instance sends with the given priority (auth data only in VRRPv2).</summary>
+    public VrrpAdvertisement Advertisement(byte priority) => Version == VrrpVersion.V2
+        ? new VrrpAdvertisement(VrrpVersion.V2, Vrid, priority, AdvertIntervalCentiseconds, VirtualAddresses, AuthType,
+            AuthType == VrrpAuthType.SimplePassword ? AuthData() : default)
+        : new VrrpAdvertisement(VrrpVersion.V3, Vrid, priority, AdvertIntervalCentiseconds, VirtualAddresses);
+
     /// <summary>What this instance expects of received adverts.</summary>
     public VrrpCheckOptions CheckOptions() => new()
     {

@@ -47,10 +47,8 @@ internal sealed class MachineHarness(VrrpInstanceConfig config)
             ? TestPackets.Ipv4(advert, from ?? TestPackets.Peer4, asV2: config.V3ChecksumAsV2)
             : TestPackets.Ipv6(advert, from)));
 
-    public VrrpAdvertisement Advert(byte priority, int? centis = null) => config.Version == VrrpVersion.V2
-        ? new VrrpAdvertisement(VrrpVersion.V2, config.Vrid, priority, centis ?? config.AdvertIntervalCentiseconds, config.VirtualAddresses,
-            config.AuthType, config.AuthData())
-        : new VrrpAdvertisement(VrrpVersion.V3, config.Vrid, priority, centis ?? config.AdvertIntervalCentiseconds, config.VirtualAddresses);
+    public VrrpAdvertisement Advert(byte priority, int? centis = null) =>
+        (config with { AdvertInterval = TimeSpan.FromMilliseconds((centis ?? config.AdvertIntervalCentiseconds) * 10) }).Advertisement(priority);
 }
 
 /// <summary>
@@ -104,8 +102,7 @@ internal sealed class SimLan
     private void Transmit(Node from, VrrpInstanceState sender, byte priority)
     {
         var c = sender.Config;
-        var advert = new VrrpAdvertisement(c.Version, c.Vrid, priority, c.AdvertIntervalCentiseconds, c.VirtualAddresses,
-            c.Version == VrrpVersion.V2 ? c.AuthType : VrrpAuthType.None, c.Version == VrrpVersion.V2 ? c.AuthData() : default);
+        var advert = c.Advertisement(priority);
         Wire.Add((Now, from.Name, advert));
         foreach (var to in _nodes.Where(n => n != from && !n.Deaf))
         {

@@ -69,8 +69,7 @@ public sealed class RawSocketLabTests
     }
 
     private static byte[] BuildV2(VrrpInstanceConfig c, byte prio, IPAddress src) =>
-        VrrpDatagram.BuildIpv4(new VrrpAdvertisement(VrrpVersion.V2, c.Vrid, prio, 100, c.VirtualAddresses, c.AuthType, c.AuthData()),
-            src, VrrpConstants.MulticastGroupV4, false, 255, 7);
+        VrrpDatagram.BuildIpv4(c.Advertisement(prio), src, VrrpConstants.MulticastGroupV4, false, 255, 7);
 
     [Fact]
     public async Task Ipv4V2Advert_SentAndReceived_Ttl255MulticastDecodedByTcpdumpAndTshark()
@@ -120,8 +119,7 @@ public sealed class RawSocketLabTests
         using var tx = Netns.Run(a, () => LinuxVrrpTransport.Open([cfg]));
 
         // Checksum left for the kernel (IPV6_CHECKSUM): build without knowing the source.
-        var advert = new VrrpAdvertisement(VrrpVersion.V3, cfg.Vrid, 150, 100, cfg.VirtualAddresses);
-        var payload = VrrpDatagram.BuildIpv6(advert, null, VrrpConstants.MulticastGroupV6);
+        var payload = VrrpDatagram.BuildIpv6(cfg.Advertisement(150), null, VrrpConstants.MulticastGroupV6);
         await Poll.UntilAsync(async () =>
         {
             await tx.SendAsync(cfg, payload, VrrpConstants.MulticastGroupV6, CancellationToken.None);
@@ -156,8 +154,7 @@ public sealed class RawSocketLabTests
         var rxCfg = cfg with { SourceAddress = null, UnicastPeers = [new VrrpUnicastPeer(IPAddress.Parse("10.77.0.11"))], CheckUnicastSource = true };
         await using var rx = new Receiver(b, rxCfg);
         using var tx = Netns.Run(a, () => LinuxVrrpTransport.Open([cfg]));
-        var packet = VrrpDatagram.BuildIpv4(new VrrpAdvertisement(VrrpVersion.V2, 51, 150, 100, cfg.VirtualAddresses, cfg.AuthType, cfg.AuthData()),
-            IPAddress.Parse("10.77.0.11"), IPAddress.Parse("10.77.0.2"), false);
+        var packet = VrrpDatagram.BuildIpv4(cfg.Advertisement(150), IPAddress.Parse("10.77.0.11"), IPAddress.Parse("10.77.0.2"), false);
 
         // The first send may wait for ARP resolution of the peer; keep sending until one arrives.
         await Poll.UntilAsync(async () =>
