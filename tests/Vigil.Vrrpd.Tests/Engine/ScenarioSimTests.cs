@@ -22,15 +22,22 @@ public sealed class ScenarioSimTests
 
     private static TimeSpan S(double s) => TimeSpan.FromSeconds(s);
 
-    [Fact]
-    public void S1_FailoverAndFailback_OnlyMasterAdvertises()
+    /// <summary>Nodes a (10.0.0.1) and b (10.0.0.2) with the given instances, started and run for 10 s.</summary>
+    private static (SimLan Lan, SimLan.Node A, SimLan.Node B) Pair(VrrpInstanceConfig[] onA, VrrpInstanceConfig[] onB, VrrpSyncGroupConfig[]? groups = null)
     {
         var lan = new SimLan();
-        var a = lan.Add("a", "10.0.0.1", [Vi("VI_1", 51, 150, "10.0.0.100")]);
-        var b = lan.Add("b", "10.0.0.2", [Vi("VI_1", 51, 100, "10.0.0.100")]);
+        var a = lan.Add("a", "10.0.0.1", onA, groups);
+        var b = lan.Add("b", "10.0.0.2", onB, groups);
         lan.Start(a);
         lan.Start(b);
         lan.RunFor(S(10));
+        return (lan, a, b);
+    }
+
+    [Fact]
+    public void S1_FailoverAndFailback_OnlyMasterAdvertises()
+    {
+        var (lan, a, b) = Pair([Vi("VI_1", 51, 150, "10.0.0.100")], [Vi("VI_1", 51, 100, "10.0.0.100")]);
 
         Assert.Equal(VrrpStateKind.Master, a["VI_1"].State);
         Assert.Equal(VrrpStateKind.Backup, b["VI_1"].State);
@@ -61,12 +68,7 @@ public sealed class ScenarioSimTests
     [Fact]
     public void S1_CleanStop_BackupTakesOverAfterSkewOnly()
     {
-        var lan = new SimLan();
-        var a = lan.Add("a", "10.0.0.1", [Vi("VI_1", 51, 150, "10.0.0.100")]);
-        var b = lan.Add("b", "10.0.0.2", [Vi("VI_1", 51, 100, "10.0.0.100")]);
-        lan.Start(a);
-        lan.Start(b);
-        lan.RunFor(S(10));
+        var (lan, a, b) = Pair([Vi("VI_1", 51, 150, "10.0.0.100")], [Vi("VI_1", 51, 100, "10.0.0.100")]);
 
         var stop = lan.Now;
         lan.Dispatch(a, "VI_1", new ShutdownEvent());
@@ -79,12 +81,7 @@ public sealed class ScenarioSimTests
     [Fact]
     public void S2_SplitBrainWithNopreempt_BothMasterThenConvergeOnHigherAddress()
     {
-        var lan = new SimLan();
-        var a = lan.Add("a", "10.0.0.1", [Vi("VI_1", 51, 100, "10.0.0.100", nopreempt: true)]);
-        var b = lan.Add("b", "10.0.0.2", [Vi("VI_1", 51, 100, "10.0.0.100", nopreempt: true)]);
-        lan.Start(a);
-        lan.Start(b);
-        lan.RunFor(S(10));
+        var (lan, a, b) = Pair([Vi("VI_1", 51, 100, "10.0.0.100", nopreempt: true)], [Vi("VI_1", 51, 100, "10.0.0.100", nopreempt: true)]);
         var first = a["VI_1"].State == VrrpStateKind.Master ? a : b;
         var other = first == a ? b : a;
         Assert.Equal(VrrpStateKind.Backup, other["VI_1"].State);
@@ -112,12 +109,7 @@ public sealed class ScenarioSimTests
     [Fact]
     public void S2_MismatchedVrid_EachMasterOfItsOwn()
     {
-        var lan = new SimLan();
-        var a = lan.Add("a", "10.0.0.1", [Vi("VI_1", 51, 150, "10.0.0.100")]);
-        var b = lan.Add("b", "10.0.0.2", [Vi("VI_1", 52, 100, "10.0.0.100")]);
-        lan.Start(a);
-        lan.Start(b);
-        lan.RunFor(S(10));
+        var (lan, a, b) = Pair([Vi("VI_1", 51, 150, "10.0.0.100")], [Vi("VI_1", 52, 100, "10.0.0.100")]);
         Assert.Equal(VrrpStateKind.Master, a["VI_1"].State);
         Assert.Equal(VrrpStateKind.Master, b["VI_1"].State);
     }
@@ -125,12 +117,7 @@ public sealed class ScenarioSimTests
     [Fact]
     public void S4_TrackScriptWeight_BackupPreemptsAndMasterTakesBack()
     {
-        var lan = new SimLan();
-        var a = lan.Add("a", "10.0.0.1", [Vi("VI_1", 51, 100, "10.0.0.100")]);
-        var b = lan.Add("b", "10.0.0.2", [Vi("VI_1", 51, 99, "10.0.0.100")]);
-        lan.Start(a);
-        lan.Start(b);
-        lan.RunFor(S(10));
+        var (lan, a, b) = Pair([Vi("VI_1", 51, 100, "10.0.0.100")], [Vi("VI_1", 51, 99, "10.0.0.100")]);
         Assert.Equal(VrrpStateKind.Master, a["VI_1"].State);
 
         // weight -2: script fails, 100 -> 98 < 99, the backup preempts.
@@ -148,14 +135,10 @@ public sealed class ScenarioSimTests
 
     private static (SimLan Lan, SimLan.Node A, SimLan.Node B) SyncPair()
     {
-        var lan = new SimLan();
-        VrrpSyncGroupConfig G() => new("VG_1", ["VI_OUT", "VI_IN"]);
-        var a = lan.Add("a", "10.0.0.1", [Vi("VI_OUT", 51, 150, "10.0.0.100", "VG_1"), Vi("VI_IN", 52, 150, "10.0.1.1", "VG_1")], [G()]);
-        var b = lan.Add("b", "10.0.0.2", [Vi("VI_OUT", 51, 100, "10.0.0.100", "VG_1"), Vi("VI_IN", 52, 100, "10.0.1.1", "VG_1")], [G()]);
-        lan.Start(a);
-        lan.Start(b);
-        lan.RunFor(S(10));
-        return (lan, a, b);
+        return Pair(
+            [Vi("VI_OUT", 51, 150, "10.0.0.100", "VG_1"), Vi("VI_IN", 52, 150, "10.0.1.1", "VG_1")],
+            [Vi("VI_OUT", 51, 100, "10.0.0.100", "VG_1"), Vi("VI_IN", 52, 100, "10.0.1.1", "VG_1")],
+            [new VrrpSyncGroupConfig("VG_1", ["VI_OUT", "VI_IN"])]);
     }
 
     [Fact]
