@@ -37,8 +37,11 @@ public sealed partial class CheckEngine : IAsyncDisposable
     private readonly IAlertSink _alerts;
     private readonly AlertSender? _ownedAlerts;
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly Task _loop;
     private readonly EventHub _hub = new();
+    private readonly PoolEffects _resultEffects = new(); // reused for every probe result (loop only)
+    private readonly CheckScheduler _scheduler;
     private readonly Func<double> _random;
     private readonly ConcurrentDictionary<Task, bool> _scriptTasks = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -66,6 +69,10 @@ public sealed partial class CheckEngine : IAsyncDisposable
     private long _alertsQueued;
     private long _configurationsApplied;
     private long _internalErrors;
+    private long _loopLagMaxTicks;
+    private long _loopLagTotalTicks;
+    private long _timerLatenessMaxTicks;
+    private long _timerLatenessTotalTicks;
 
     public CheckEngine(CheckEngineOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
@@ -84,7 +91,17 @@ public sealed partial class CheckEngine : IAsyncDisposable
             _alerts = _ownedAlerts;
         }
         _random = _options.Random ?? System.Random.Shared.NextDouble;
-        _loop = Task.Run(RunLoopAsync);
+        _scheduler = new CheckScheduler(_time, () => Send(TickMessage.Instance),
+            _options.StartProbesInline ? CheckScheduler.DispatchInline : null, RecordTimerLateness);
+        // The loop gets a thread of its own: under load it must not queue behind (or starve) the
+        // thread pool work of thousands of probes.
+        var loopDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop = loopDone.Task;
+        new Thread(() =>
+        {
+            RunLoop();
+            loopDone.SetResult();
+        }) { IsBackground = true, Name = "vigil-checkd-engine" }.Start();
     }
 
     // ------------------------------------------------------------------ public API
@@ -218,7 +235,13 @@ public sealed partial class CheckEngine : IAsyncDisposable
         _hub.Published,
         _hub.Dropped,
         Interlocked.Read(ref _configurationsApplied),
-        Interlocked.Read(ref _internalErrors));
+        Interlocked.Read(ref _internalErrors))
+    {
+        LoopLagMax = TimeSpan.FromTicks(Interlocked.Read(ref _loopLagMaxTicks)),
+        LoopLagTotal = TimeSpan.FromTicks(Interlocked.Read(ref _loopLagTotalTicks)),
+        TimerLatenessMax = TimeSpan.FromTicks(Interlocked.Read(ref _timerLatenessMaxTicks)),
+        TimerLatenessTotal = TimeSpan.FromTicks(Interlocked.Read(ref _timerLatenessTotalTicks)),
+    };
 
     /// <summary>
     /// Stops every checker. Virtual servers with <c>omega</c> run their real servers'
@@ -250,6 +273,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
         var smtpTimeout = _config.Globals.Alerts.ConnectTimeout;
         await _alerts.FlushAsync(smtpTimeout < TimeSpan.FromSeconds(10) ? smtpTimeout : TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         _inbox.Writer.TryComplete();
+        _wake.Set();
         await _loop.ConfigureAwait(false);
         _hub.CompleteAll();
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -286,43 +310,81 @@ public sealed partial class CheckEngine : IAsyncDisposable
                 tcs.TrySetException(e);
             }
         };
-        if (!_inbox.Writer.TryWrite(work))
+        if (!Send(work))
         {
             return Task.FromException<T>(new CheckdUnavailableException("vigil-checkd is stopped"));
         }
         return cancellationToken.CanBeCanceled ? tcs.Task.WaitAsync(cancellationToken) : tcs.Task;
     }
 
-    private async Task RunLoopAsync()
+    private void RunLoop()
     {
         var reader = _inbox.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            while (reader.TryRead(out var item))
+            if (!reader.TryRead(out var item))
             {
-                try
+                // Sleep without spinning (a spinning wait costs a core's worth of sched_yield
+                // calls at 10,000 results a second); writers set the event after each write.
+                _wake.Reset();
+                if (!reader.TryRead(out item))
                 {
-                    switch (item)
-                    {
-                        case ProbeCompletion completion:
-                            OnProbeCompleted(completion);
-                            break;
-                        case Action action:
-                            action();
-                            break;
-                    }
+                    if (reader.Completion.IsCompleted) return;
+                    _wake.Wait();
+                    continue;
                 }
-                catch (Exception e)
+            }
+            try
+            {
+                switch (item)
                 {
-                    // One bad message must not stop the daemon's checks.
-                    Interlocked.Increment(ref _internalErrors);
-                    LogInternalError(e);
+                    case ProbeCompletion completion:
+                        OnProbeCompleted(completion);
+                        break;
+                    case Action action:
+                        action();
+                        break;
+                    case TickMessage:
+                        _scheduler.OnTick();
+                        break;
                 }
+            }
+            catch (Exception e)
+            {
+                // One bad message must not stop the daemon's checks.
+                Interlocked.Increment(ref _internalErrors);
+                LogInternalError(e);
             }
         }
     }
 
-    private void Post(ProbeCompletion completion) => _inbox.Writer.TryWrite(completion);
+    private void Post(ProbeCompletion completion) => Send(completion);
+
+    /// <summary>Queues a message for the loop and wakes it.</summary>
+    private bool Send(object message)
+    {
+        if (!_inbox.Writer.TryWrite(message)) return false;
+        _wake.Set();
+        return true;
+    }
+
+    /// <summary>The scheduler's wake-up, handled by the loop like any other message.</summary>
+    private sealed class TickMessage
+    {
+        public static readonly TickMessage Instance = new();
+    }
+
+    private void RecordTimerLateness(TimeSpan late) => RecordMax(ref _timerLatenessMaxTicks, ref _timerLatenessTotalTicks, late);
+
+    private static void RecordMax(ref long max, ref long total, TimeSpan value)
+    {
+        var ticks = Math.Max(value.Ticks, 0);
+        Interlocked.Add(ref total, ticks);
+        long current;
+        while (ticks > (current = Interlocked.Read(ref max)) && Interlocked.CompareExchange(ref max, ticks, current) != current)
+        {
+        }
+    }
 
     private void OnProbeError(CheckerRunner runner, Exception e)
     {
@@ -341,6 +403,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
         var vs = runner.VirtualServer;
         var result = completion.Result;
         var now = _time.GetUtcNow();
+        RecordMax(ref _loopLagMaxTicks, ref _loopLagTotalTicks, _time.GetElapsedTime(completion.EndTimestamp));
 
         Interlocked.Increment(ref _probesRun);
         switch (result.Outcome)
@@ -366,14 +429,15 @@ public sealed partial class CheckEngine : IAsyncDisposable
         else if (result.Outcome == ProbeOutcome.Failure) slot.ConsecutiveFailures++;
 
         var wasUp = slot.State.Up;
-        var effects = new PoolEffects();
+        var effects = _resultEffects;
+        effects.Clear();
         PoolPolicy.OnCheckerDecision(vs, rs, slot, decision, info, _config.Globals.Alerts.NoCheckerEmails, now, effects);
         LogDecision(vs, rs, slot, decision, result, wasUp);
 
         var delay = slot.Config is FileCheckConfig ? _options.FilePollInterval : decision.NextDelay;
         if (decision.DelayFromRunStart) delay -= _time.GetElapsedTime(completion.StartTimestamp);
         if (delay <= TimeSpan.Zero) delay = TimeSpan.FromTicks(10);
-        runner.Schedule(delay, slot.State.UrlIndex);
+        _scheduler.Schedule(runner, delay, slot.State.UrlIndex);
 
         if (decision.Transition != CheckerTransition.None) Interlocked.Increment(ref _checkerTransitions);
         var resultChanged = previous is null || previous.Outcome != info.Outcome || previous.Reason != info.Reason || decision.Transition != CheckerTransition.None;
@@ -381,30 +445,30 @@ public sealed partial class CheckEngine : IAsyncDisposable
         {
             _hub.Publish(new CheckerResultReported(++_sequence, now, vs.Key, rs.Key, StatusOf(slot), decision.Transition));
         }
-        Execute(effects, stopping: false);
+        if (effects.HasWork) Execute(effects, stopping: false);
         PublishChanges(vs, effects, now);
     }
 
     private void LogDecision(VirtualServerState vs, RealServerState rs, CheckerSlot slot, CheckerDecision decision, ProbeResult result, bool wasUp)
     {
-        var service = rs.Key.Format(vs.Key.Protocol);
+        // Called for every result: build the strings only when a line is written.
         switch (decision.Transition)
         {
             case CheckerTransition.Up:
-                LogCheckerUp(slot.Config.Keyword, service, vs.Key.ToString(), result.Reason);
+                LogCheckerUp(slot.Config.Keyword, rs.Key.Format(vs.Key.Protocol), vs.Key.ToString(), result.Reason);
                 break;
             case CheckerTransition.Down:
                 var retries = slot.Timing.Retry > 0 && slot.Config is not FileCheckConfig ? $" after {slot.Timing.Retry} retries" : "";
-                LogCheckerDown(slot.Config.Keyword, service, vs.Key.ToString(), retries, result.Reason);
+                LogCheckerDown(slot.Config.Keyword, rs.Key.Format(vs.Key.Protocol), vs.Key.ToString(), retries, result.Reason);
                 break;
             default:
                 if (result.Outcome == ProbeOutcome.LocalError)
                 {
-                    LogCheckerLocalError(slot.Config.Keyword, service, result.Reason);
+                    LogCheckerLocalError(slot.Config.Keyword, rs.Key.Format(vs.Key.Protocol), result.Reason);
                 }
                 else if (decision.RetryScheduled && slot.Timing.LogAllFailures && wasUp)
                 {
-                    LogCheckerRetry(slot.Config.Keyword, service, vs.Key.ToString(), decision.State.RetryCount, slot.Timing.Retry, result.Reason);
+                    LogCheckerRetry(slot.Config.Keyword, rs.Key.Format(vs.Key.Protocol), vs.Key.ToString(), decision.State.RetryCount, slot.Timing.Retry, result.Reason);
                 }
                 break;
         }
@@ -494,6 +558,8 @@ public sealed partial class CheckEngine : IAsyncDisposable
 
     private void PublishChanges(VirtualServerState vs, PoolEffects effects, DateTimeOffset now)
     {
+        // The destinations only change with a real server, weight or quorum change.
+        if (effects.ChangedRealServers.Count == 0 && !effects.VirtualServerChanged && _publishedDesired.ContainsKey(vs.Key)) return;
         var desired = PoolPolicy.Desired(vs);
         foreach (var key in effects.ChangedRealServers)
         {
@@ -722,11 +788,11 @@ public sealed partial class CheckEngine : IAsyncDisposable
             var decision = CheckerPolicy.OnFileValue(slot.State, first, file.Weight, file.Reverse, slot.Timing);
             slot.State = decision.State;
             slot.LastResult = CheckResultInfo.From(first, _time.GetUtcNow());
-            runner.Schedule(_options.FilePollInterval, 0);
+            _scheduler.Schedule(runner, _options.FilePollInterval, 0);
             return;
         }
         var warmup = slot.Timing.Warmup > TimeSpan.Zero ? slot.Timing.Warmup * _random() : TimeSpan.Zero;
-        runner.Schedule(_options.BootstrapDelay + warmup, slot.State.UrlIndex);
+        _scheduler.Schedule(runner, _options.BootstrapDelay + warmup, slot.State.UrlIndex);
     }
 
     private void DisposeRunners(RealServerState rs)
@@ -807,7 +873,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
                 {
                     if (slot.Suspended == suspended && !changed) continue;
                     slot.Suspended = suspended;
-                    if (_runners.TryGetValue(slot, out var runner)) runner.SetSuspended(suspended, slot.Timing.DelayLoop);
+                    if (_runners.TryGetValue(slot, out var runner)) runner.Suspended = suspended;
                 }
             }
             if (!changed) continue;
@@ -836,7 +902,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
                     {
                         continue;
                     }
-                    _inbox.Writer.TryWrite((Action)(() =>
+                    Send((Action)(() =>
                     {
                         if (_localAddressesPinned || _vrrpInstances.Count > 0) return;
                         if (_localAddresses is not null && _localAddresses.SetEquals(current)) return;
@@ -859,6 +925,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
         var now = _time.GetUtcNow();
         foreach (var runner in _runners.Values) runner.Dispose();
         _runners.Clear();
+        _scheduler.Dispose();
         foreach (var vs in _virtualServers)
         {
             var effects = new PoolEffects();

@@ -47,6 +47,10 @@ public sealed record CheckEngineOptions
     /// (in the sockets' namespace). Null: read from the interfaces.</summary>
     public Func<IReadOnlyCollection<IPAddress>>? LocalAddresses { get; init; }
 
+    /// <summary>Start due probes on the engine loop's thread instead of the thread pool (tests on a
+    /// virtual clock, where probes complete synchronously).</summary>
+    public bool StartProbesInline { get; init; }
+
     /// <summary>How often local addresses are re-read for ha_suspend without vrrpd.</summary>
     public TimeSpan LocalAddressPollInterval { get; init; } = TimeSpan.FromSeconds(2);
 }

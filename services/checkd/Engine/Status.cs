@@ -67,7 +67,20 @@ public sealed record EngineCounters(
     long EventsPublished,
     long EventsDropped,
     long ConfigurationsApplied,
-    long InternalErrors);
+    long InternalErrors)
+{
+    /// <summary>Longest wait of a probe result for the engine loop (queueing behind others).</summary>
+    public TimeSpan LoopLagMax { get; init; }
+
+    /// <summary>Sum of those waits (divide by ProbesRun for the mean).</summary>
+    public TimeSpan LoopLagTotal { get; init; }
+
+    /// <summary>Longest delay between a checker's due time and its timer firing.</summary>
+    public TimeSpan TimerLatenessMax { get; init; }
+
+    /// <summary>Sum of those delays.</summary>
+    public TimeSpan TimerLatenessTotal { get; init; }
+}
 
 /// <summary>An event of the ordered change stream (<see cref="CheckEngine.WatchAsync"/>).</summary>
 public abstract record CheckEvent(long Sequence, DateTimeOffset At);

@@ -45,6 +45,21 @@ public sealed class PoolEffects
     public int QuorumTransitions { get; set; }
 
     public void Log(string message) => Logs.Add(new LogLine(false, message));
+
+    /// <summary>Empties the effects so the instance can be reused.</summary>
+    public void Clear()
+    {
+        Scripts.Clear();
+        Alerts.Clear();
+        Logs.Clear();
+        ChangedRealServers.Clear();
+        VirtualServerChanged = false;
+        ServerTransitions = 0;
+        QuorumTransitions = 0;
+    }
+
+    /// <summary>Anything to log, run or send.</summary>
+    public bool HasWork => Logs.Count > 0 || Scripts.Count > 0 || Alerts.Count > 0 || ServerTransitions > 0 || QuorumTransitions > 0;
 }
 
 /// <summary>A destination ipvsd should have in a virtual service.</summary>

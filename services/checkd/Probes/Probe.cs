@@ -73,6 +73,7 @@ public sealed record ProbeTarget(
         return new ProbeTarget(destination, connectTimeout, bind, co.BindInterface, co.Fwmark);
     }
 
-    /// <summary>keepalived's inet_sockaddrtopair: <c>[10.0.0.2]:25</c>.</summary>
-    public string Pair => $"[{Destination.Address}]:{Destination.Port}";
+    /// <summary>keepalived's inet_sockaddrtopair: <c>[10.0.0.2]:25</c> (formatted once: probes
+    /// use it in every result).</summary>
+    public string Pair { get; } = $"[{Destination.Address}]:{Destination.Port}";
 }

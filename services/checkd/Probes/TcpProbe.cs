@@ -4,13 +4,15 @@ namespace Vigil.Checkd.Probes;
 /// the connection is closed at once without sending anything (as keepalived does).</summary>
 public sealed class TcpProbe(ProbeTarget target, ISocketFactory sockets, TimeProvider time) : IProbe
 {
+    private readonly string _connected = $"connected to {target.Pair}";
+
     public async Task<ProbeResult> RunAsync(int step, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         try
         {
             using var socket = await ProbeSockets.ConnectTcpAsync(sockets, target, time, cancellationToken).ConfigureAwait(false);
-            return ProbeResult.Ok($"connected to {target.Pair}", time.GetElapsedTime(started));
+            return ProbeResult.Ok(_connected, time.GetElapsedTime(started));
         }
         catch (ProbeFailureException e)
         {

@@ -4,28 +4,22 @@ using Vigil.Checkd.Probes;
 namespace Vigil.Checkd.Scheduling;
 
 /// <summary>A finished probe run, posted to the engine loop.</summary>
-internal sealed record ProbeCompletion(CheckerRunner Runner, ProbeResult Result, long StartTimestamp);
+internal sealed record ProbeCompletion(CheckerRunner Runner, ProbeResult Result, long StartTimestamp, long EndTimestamp);
 
 /// <summary>
-/// Runs one checker's probe on its own timer: the engine loop arms the timer with the delay the
-/// policy chose; when it fires the probe runs asynchronously (so a probe that hangs until its
-/// timeout delays nobody else) and its result is posted back to the loop, which decides the next
-/// delay. At most one run is in flight. While suspended (ha_suspend) a firing timer only re-arms
-/// itself after delay_loop, like keepalived's disabled checkers.
+/// One checker's probe. The <see cref="CheckScheduler"/> starts it when it is due; the probe runs
+/// asynchronously (so a probe that hangs until its timeout delays nobody else) and its result is
+/// posted back to the engine loop, which decides the next delay. At most one run is in flight.
 /// </summary>
 internal sealed class CheckerRunner : IDisposable
 {
     private readonly TimeProvider _time;
     private readonly Action<ProbeCompletion> _post;
     private readonly Action<CheckerRunner, Exception> _onError;
-    private readonly ITimer _timer;
     private readonly CancellationTokenSource _cts = new();
     private volatile bool _disposed;
-    private volatile bool _suspended;
-    private int _nextStep;
-    private TimeSpan _suspendedDelay;
 
-    public CheckerRunner(IProbe probe, CheckerSlot slot, Policy.RealServerState realServer, Policy.VirtualServerState virtualServer,
+    public CheckerRunner(IProbe probe, CheckerSlot slot, RealServerState realServer, VirtualServerState virtualServer,
         TimeProvider time, Action<ProbeCompletion> post, Action<CheckerRunner, Exception> onError)
     {
         Probe = probe;
@@ -35,7 +29,6 @@ internal sealed class CheckerRunner : IDisposable
         _time = time;
         _post = post;
         _onError = onError;
-        _timer = time.CreateTimer(static s => ((CheckerRunner)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Owned by the engine loop; replaced on a reload that keeps the checker.</summary>
@@ -47,32 +40,24 @@ internal sealed class CheckerRunner : IDisposable
 
     public VirtualServerState VirtualServer { get; set; }
 
+    /// <summary>Paused by ha_suspend: when due, the scheduler only re-arms it after delay_loop
+    /// (keepalived's disabled checkers). Loop only.</summary>
+    public bool Suspended { get; set; }
+
+    /// <summary>Bumped by every schedule, so an older queue entry is recognised as stale.
+    /// Loop only.</summary>
+    public long Generation { get; set; }
+
     public bool Disposed => _disposed;
 
-    /// <summary>Arms the timer for the next run of the given step (URL index).</summary>
-    public void Schedule(TimeSpan delay, int step)
+    /// <summary>The step (URL index) of the run being dispatched; set by the scheduler.</summary>
+    public int NextStep { get; set; }
+
+    /// <summary>Starts a run of the given step (URL index); called by the scheduler's dispatch.</summary>
+    public void Start(int step)
     {
         if (_disposed) return;
-        Volatile.Write(ref _nextStep, step);
-        _timer.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
-    }
-
-    /// <summary>Pauses (or resumes) probing; while paused the timer ticks every delay_loop.</summary>
-    public void SetSuspended(bool suspended, TimeSpan delayLoop)
-    {
-        _suspendedDelay = delayLoop;
-        _suspended = suspended;
-    }
-
-    private void OnTimer()
-    {
-        if (_disposed) return;
-        if (_suspended)
-        {
-            _timer.Change(_suspendedDelay, Timeout.InfiniteTimeSpan);
-            return;
-        }
-        _ = RunAsync(Volatile.Read(ref _nextStep));
+        _ = RunAsync(step);
     }
 
     private async Task RunAsync(int step)
@@ -94,14 +79,13 @@ internal sealed class CheckerRunner : IDisposable
             result = ProbeResult.Local($"internal error: {e.GetType().Name}: {e.Message}", _time.GetElapsedTime(started));
         }
         if (_disposed) return;
-        _post(new ProbeCompletion(this, result, started));
+        _post(new ProbeCompletion(this, result, started, _time.GetTimestamp()));
     }
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        _timer.Dispose();
         // Not disposed: a run that is just starting may still read the token.
         _cts.Cancel();
     }

@@ -99,6 +99,7 @@ public sealed class EngineHarness : IAsyncDisposable
             Random = () => 0,
             BootstrapDelay = TimeSpan.FromSeconds(1),
             LocalAddresses = () => [],
+            StartProbesInline = true,
         };
         Engine = new CheckEngine(configure is null ? options : configure(options));
     }
@@ -108,8 +109,13 @@ public sealed class EngineHarness : IAsyncDisposable
     public RecordingAlerts Alerts { get; } = new();
     public CheckEngine Engine { get; }
 
-    /// <summary>Waits until the engine loop has handled everything posted so far.</summary>
-    public Task BarrierAsync() => Engine.GetSnapshotAsync();
+    /// <summary>Waits until the engine loop has handled everything posted so far, including the
+    /// results of probes it started meanwhile (they are posted while it handles a wake-up).</summary>
+    public async Task BarrierAsync()
+    {
+        await Engine.GetSnapshotAsync();
+        await Engine.GetSnapshotAsync();
+    }
 
     /// <summary>Runs the clock to the given elapsed time, letting the engine react to each timer.</summary>
     public async Task RunUntilAsync(TimeSpan elapsed)
