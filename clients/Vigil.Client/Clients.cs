@@ -18,6 +18,21 @@ public sealed class VrrpClient(RpcChannel channel) : ServiceClient(channel, Vrrp
 {
     public Task<Vrrp.V1.GetDaemonInfoResponse> GetDaemonInfoAsync(Vrrp.V1.GetDaemonInfoRequest request, CallOptions options = default) =>
         UnaryAsync<Vrrp.V1.GetDaemonInfoRequest, Vrrp.V1.GetDaemonInfoResponse>("GetDaemonInfo", request, options);
+
+    public Task<Vrrp.V1.ApplyConfigResponse> ApplyConfigAsync(Vrrp.V1.ApplyConfigRequest request, CallOptions options = default) =>
+        UnaryAsync<Vrrp.V1.ApplyConfigRequest, Vrrp.V1.ApplyConfigResponse>("ApplyConfig", request, options);
+
+    public Task<Vrrp.V1.ListInstancesResponse> ListInstancesAsync(Vrrp.V1.ListInstancesRequest request, CallOptions options = default) =>
+        UnaryAsync<Vrrp.V1.ListInstancesRequest, Vrrp.V1.ListInstancesResponse>("ListInstances", request, options);
+
+    public Task<Vrrp.V1.GetInstanceResponse> GetInstanceAsync(Vrrp.V1.GetInstanceRequest request, CallOptions options = default) =>
+        UnaryAsync<Vrrp.V1.GetInstanceRequest, Vrrp.V1.GetInstanceResponse>("GetInstance", request, options);
+
+    public IAsyncEnumerable<Vrrp.V1.WatchInstancesResponse> WatchInstancesAsync(Vrrp.V1.WatchInstancesRequest request, CallOptions options = default) =>
+        ServerStreamingAsync<Vrrp.V1.WatchInstancesRequest, Vrrp.V1.WatchInstancesResponse>("WatchInstances", request, options);
+
+    public Task<Vrrp.V1.SendGarpResponse> SendGarpAsync(Vrrp.V1.SendGarpRequest request, CallOptions options = default) =>
+        UnaryAsync<Vrrp.V1.SendGarpRequest, Vrrp.V1.SendGarpResponse>("SendGarp", request, options);
 }
 
 /// <summary>vigil.check.v1.CheckService (vigil-checkd).</summary>
