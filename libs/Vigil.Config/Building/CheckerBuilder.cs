@@ -165,28 +165,32 @@ internal sealed partial class ConfigBuilder
                 c.Specific = http with { Urls = [.. c.Urls] };
                 if (c.Urls.Count == 0)
                 {
-                    _diag.Error(node.Position, "HTTP/SSL_GET checker has no urls specified - ignoring");
+                    _diag.Error(node.End, "HTTP/SSL_GET checker has no urls specified - ignoring");
                     return;
                 }
                 break;
             case MiscCheck misc when misc.Script.CommandLine.Length == 0:
-                _diag.Error(node.Position, "No script path has been specified for MISC_CHECKER - skipping");
+                _diag.Error(node.End, "No script path has been specified for MISC_CHECKER - skipping");
+                return;
+            case MiscCheck misc when misc.Script.User is null && DefaultScriptUserFails(node.End):
+                _diag.Error(node.End, $"Unable to set default user for misc script {string.Join(' ', misc.Script.Args)} - removing");
+                ForgetScriptUse(misc.Script);
                 return;
             case FileCheck file when file.TrackFile.Length == 0:
-                _diag.Error(node.Position, "FILE_CHECK has no track_file specified - ignoring");
+                _diag.Error(node.End, "FILE_CHECK has no track_file specified - ignoring");
                 return;
             case FileCheck file when !_fileCheckWeightSet:
                 var tf = _trackFiles.First(f => f.Model.Name == file.TrackFile).Model;
                 c.Specific = file with { Weight = tf.Weight, WeightReverse = tf.WeightReverse };
                 break;
             case BfdCheck bfd when bfd.Name.Length == 0:
-                _diag.Error(node.Position, $"({Trio(rs.Address, null, rs.Port)}) No name has been specified for BFD_CHECKER - skipping");
+                _diag.Error(node.End, $"({Trio(rs.Address, null, rs.Port)}) No name has been specified for BFD_CHECKER - skipping");
                 return;
             case BfdCheck bfd when rs.Checkers.Any(o => o.Specific is BfdCheck b && b.Name == bfd.Name):
-                _diag.Error(node.Position, $"({Trio(rs.Address, null, rs.Port)}) BFD_CHECK - RS already monitoring {bfd.Name}");
+                _diag.Error(node.End, $"({Trio(rs.Address, null, rs.Port)}) BFD_CHECK - RS already monitoring {bfd.Name}");
                 return;
             case UdpCheck udp when udp.MinReplyLength > udp.MaxReplyLength:
-                _diag.Error(node.Position, $"UDP_CHECK min_reply length {udp.MinReplyLength} > max_reply_length {udp.MaxReplyLength} - will always fail");
+                _diag.Error(node.End, $"UDP_CHECK min_reply length {udp.MinReplyLength} > max_reply_length {udp.MaxReplyLength} - will always fail");
                 break;
         }
         if (c.HasConnection && !CheckLinkLocal(c)) return;
@@ -398,20 +402,20 @@ internal sealed partial class ConfigBuilder
         }
         if (path is null)
         {
-            _diag.Error(node.Position, "HTTP/SSL_GET checker url has no path - ignoring");
+            _diag.Error(node.End, "HTTP/SSL_GET checker url has no path - ignoring");
             return null;
         }
         if (codes.Count == 0) codes.Add(new StatusCodeRange(200, 299));
         if (regex is null && (options.Count > 0 || noMatch || minOffset is not null || maxOffset is not null))
         {
-            _diag.Note(node.Position, "regex parameters specified without regex");
+            _diag.Note(node.End, "regex parameters specified without regex");
             options.Clear();
             noMatch = false;
             minOffset = maxOffset = null;
         }
         if (maxOffset is not null && (minOffset ?? 0) >= maxOffset + 1)
         {
-            _diag.Note(node.Position, $"regex min offset {minOffset} > regex_max_offset {maxOffset} - ignoring");
+            _diag.Note(node.End, $"regex min offset {minOffset} > regex_max_offset {maxOffset} - ignoring");
             minOffset = maxOffset = null;
         }
         return new HttpUrl

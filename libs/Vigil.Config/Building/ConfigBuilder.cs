@@ -183,6 +183,12 @@ internal sealed partial class ConfigBuilder
             }
             script = script with { User = user, Group = group };
         }
+        else if (DefaultScriptUserFails(node.Position))
+        {
+            _diag.Note(node.Position, $"Failed to set default user for {node.Keyword} script {script.Args[0]} - ignoring");
+            ForgetScriptUse(script);
+            return null;
+        }
         return script;
     }
 
@@ -233,6 +239,37 @@ internal sealed partial class ConfigBuilder
     private sealed record ScriptUseEntry(ScriptSpec Script, SourcePosition At, ScriptUse Use, string? Owner);
 
     private readonly List<ScriptUseEntry> _scriptUses = [];
+
+    /// <summary>enable_script_security has been read (keepalived applies it from that line on).</summary>
+    private bool _scriptSecurity;
+    private bool _defaultUserDecided;
+    private bool _defaultUserFailed;
+
+    /// <summary>
+    /// keepalived's get_default_script_user(): scripts without their own user run as script_user,
+    /// else keepalived_script, else root - but with enable_script_security a missing
+    /// keepalived_script user makes every such script unusable (checked only with a host).
+    /// </summary>
+    private bool DefaultScriptUserFails(SourcePosition at)
+    {
+        if (_host is null) return false;
+        if (_defaultUserFailed) return true;
+        if (_defaultUserDecided) return false;
+        _defaultUserDecided = true;
+        if (_scriptSecurity && !_host.UserExists("keepalived_script"))
+        {
+            _diag.Error(at, "Unable to set default user keepalived_script for script");
+            _defaultUserFailed = true;
+        }
+        return _defaultUserFailed;
+    }
+
+    /// <summary>Forgets the last use of a script that was dropped (so it does not count for script security).</summary>
+    private void ForgetScriptUse(ScriptSpec script)
+    {
+        var i = _scriptUses.FindLastIndex(u => u.Script.CommandLine == script.CommandLine);
+        if (i >= 0) _scriptUses.RemoveAt(i);
+    }
 
     /// <summary>Where the first interface that does not exist was named (keepalived then stops its VRRP process).</summary>
     private SourcePosition? _nonExistentInterface;

@@ -259,11 +259,21 @@ internal sealed partial class ConfigBuilder
                 g = g with { FifoWriteVrrpStatesOnReload = true };
                 break;
             case "script_user":
-                if (n.ArgCount < 1) _diag.Error(n.Position, "No script username specified");
-                else if (_host is not null && (!_host.UserExists(n.Arg(0)!) || (n.ArgCount > 1 && !_host.GroupExists(n.Arg(1)!)))) _diag.Error(n.ArgPosition(0), "Error setting global script uid/gid");
+                if (n.ArgCount < 1)
+                {
+                    _diag.Error(n.Position, "No script username specified");
+                    break;
+                }
+                _defaultUserDecided = true;
+                if (_host is not null && (!_host.UserExists(n.Arg(0)!) || (n.ArgCount > 1 && !_host.GroupExists(n.Arg(1)!))))
+                {
+                    _diag.Error(n.ArgPosition(0), "Error setting global script uid/gid");
+                    _defaultUserFailed = true;
+                }
                 else g = g with { ScriptUser = n.Arg(0), ScriptGroup = n.Arg(1) };
                 break;
             case "enable_script_security":
+                _scriptSecurity = true;
                 g = g with { EnableScriptSecurity = true };
                 break;
             case "vrrp_startup_delay":
@@ -604,6 +614,11 @@ internal sealed partial class ConfigBuilder
                 _diag.Note(n.ArgPosition(1), $"Invalid user/group for {type} fifo {n.Arg(0)} - ignoring");
                 return existing;
             }
+        }
+        else if (DefaultScriptUserFails(n.Position))
+        {
+            _diag.Note(n.Position, $"Failed to set default user for {type} fifo {n.Arg(0)} - ignoring");
+            return existing;
         }
         return (existing ?? new NotifyFifo { Path = "" }) with { Path = n.Arg(0)!, User = user, Group = group };
     }

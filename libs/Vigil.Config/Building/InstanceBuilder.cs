@@ -15,6 +15,7 @@ internal sealed partial class ConfigBuilder
     {
         public required string Name { get; init; }
         public required SourcePosition At { get; init; }
+        public SourcePosition End { get; set; }
         public VrrpState? WantState { get; set; }
         public string? Interface { get; set; }
         public SourcePosition InterfaceAt { get; set; }
@@ -109,6 +110,7 @@ internal sealed partial class ConfigBuilder
         {
             Name = name,
             At = node.Position,
+            End = node.End,
             GarpDelay = g.VrrpGarpMasterDelay,
             GarpRepeat = g.VrrpGarpMasterRepeat,
             GarpRefresh = g.VrrpGarpMasterRefresh,
@@ -786,20 +788,20 @@ internal sealed partial class ConfigBuilder
         {
             if (v.Interface is null)
             {
-                _diag.Error(v.At, $"({v.Name}): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac");
+                _diag.Error(v.End, $"({v.Name}): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac");
                 v.UseVmac = false;
                 v.UseIpvlan = false;
                 v.VmacName = null;
             }
             else if (!v.VmacXmitBase)
             {
-                _diag.Error(v.At, $"({v.Name}) unicast with use_vmac requires vmac_xmit_base - setting");
+                _diag.Error(v.End, $"({v.Name}) unicast with use_vmac requires vmac_xmit_base - setting");
                 v.VmacXmitBase = true;
             }
         }
         if (v.UnicastPeers.Count == 0 && v.Ttl != -1)
         {
-            _diag.Error(v.At, $"({v.Name}): Cannot use unicast_ttl without unicast peers - resetting");
+            _diag.Error(v.End, $"({v.Name}): Cannot use unicast_ttl without unicast peers - resetting");
             v.Ttl = -1;
         }
     }

@@ -41,6 +41,7 @@ internal sealed partial class ConfigBuilder
         var s = new VrrpScript { Name = name, Script = new ScriptSpec { CommandLine = "" } };
         var hasScript = false;
         var remove = false;
+        var userSet = false;
         foreach (var n in node.Children)
         {
             switch (n.Keyword)
@@ -113,6 +114,7 @@ internal sealed partial class ConfigBuilder
                             remove = false;
                             s = s with { Script = s.Script with { User = user, Group = n.Arg(1) } };
                         }
+                        userSet = true;
                     }
                     break;
                 case "init_fail":
@@ -122,10 +124,16 @@ internal sealed partial class ConfigBuilder
         }
         if (!hasScript)
         {
-            _diag.Error(node.Position, $"No script set for vrrp_script {name} - removing");
+            _diag.Error(node.End, $"No script set for vrrp_script {name} - removing");
             return;
         }
         if (remove) return;
+        if (!userSet && DefaultScriptUserFails(node.End))
+        {
+            _diag.Error(node.End, $"Unable to set default user for vrrp script {name} - removing");
+            ForgetScriptUse(s.Script);
+            return;
+        }
         _scripts.Add(new ScriptDraft(s, node.Position));
     }
 
@@ -212,7 +220,7 @@ internal sealed partial class ConfigBuilder
         }
         if (f.Path.Length == 0)
         {
-            _diag.Error(node.Position, $"No file set for track_file {name} - ignoring");
+            _diag.Error(node.End, $"No file set for track_file {name} - ignoring");
             return;
         }
         _trackFiles.Add(new TrackFileDraft(f));
@@ -333,7 +341,7 @@ internal sealed partial class ConfigBuilder
         }
         if (p.Process.Length == 0)
         {
-            _diag.Error(node.Position, $"track process '{name}' process name not specified");
+            _diag.Error(node.End, $"track process '{name}' process name not specified");
             return;
         }
         _trackProcesses.Add(new TrackProcessDraft(p));
@@ -411,7 +419,7 @@ internal sealed partial class ConfigBuilder
         }
         if (b.NeighborAddress is null)
         {
-            _diag.Error(node.Position, $"Configuration error: BFD instance {name} has no neighbor_ip - ignoring instance");
+            _diag.Error(node.End, $"Configuration error: BFD instance {name} has no neighbor_ip - ignoring instance");
             return;
         }
         _bfds.Add(b);
@@ -479,7 +487,7 @@ internal sealed partial class ConfigBuilder
         }
         if (group.GarpInterval is null && group.GnaInterval is null)
         {
-            _diag.Error(node.Position, $"garp group {_garpGroups.Count + 1} does not have any delay set - removing");
+            _diag.Error(node.End, $"garp group {_garpGroups.Count + 1} does not have any delay set - removing");
             return;
         }
         _garpGroups.Add(group with { Interfaces = [.. interfaces] });
@@ -695,8 +703,11 @@ internal sealed partial class ConfigBuilder
         var script = _scripts.FirstOrDefault(s => s.Model.Name == tracked.Text);
         if (script is null)
         {
-            var later = _pendingScriptNames.Contains(tracked.Text) ? " (a vrrp_script must be defined before it is tracked)" : "";
-            _diag.Error(tracked.Position, $"({owner}) track script {tracked.Text} not found, ignoring...{later}");
+            _diag.Error(tracked.Position, $"({owner}) track script {tracked.Text} not found, ignoring...");
+            if (_pendingScriptNames.Contains(tracked.Text))
+            {
+                _diag.Note(tracked.Position, $"vrrp_script {tracked.Text} is defined after this point; keepalived only finds scripts defined before they are tracked");
+            }
             return;
         }
         if (list.Any(t => t.Name == tracked.Text))

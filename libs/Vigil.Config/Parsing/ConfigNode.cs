@@ -29,6 +29,9 @@ public sealed class ConfigNode
 
     public SourcePosition? CloseBrace { get; internal set; }
 
+    /// <summary>Where keepalived reports end-of-block checks: the closing '}' (the keyword when there is none).</summary>
+    public SourcePosition End => CloseBrace ?? Position;
+
     public string Keyword => Line.Keyword;
 
     public SourcePosition Position => Line.Position;

@@ -102,9 +102,10 @@ internal sealed class TreeBuilder
             }
             else if (keyword == "{")
             {
+                // keepalived ignores the brace only: what follows is read at this level, and the
+                // matching '}' closes the enclosing block.
                 _diagnostics.Error(line.Position, "Unexpected '{' - ignoring", ConfigErrorClass.UnexpectedBlockStart);
                 Opened(line.Position);
-                SkipBlock();
                 continue;
             }
 
@@ -116,6 +117,8 @@ internal sealed class TreeBuilder
                     if (owner is not null) owner.CloseBrace = line.Position;
                     return nodes;
                 }
+                // At the top level keepalived then looks '}' up as a keyword.
+                _diagnostics.Warning(line.Position, "Unknown keyword '}'", ConfigErrorClass.UnknownKeyword);
                 continue;
             }
 
@@ -128,12 +131,8 @@ internal sealed class TreeBuilder
                     // Configurations copied from web pages often carry these; keepalived only skips ASCII blanks.
                     _diagnostics.Note(line.Position, "the line holds non-breaking spaces (U+00A0), which are not blanks to keepalived");
                 }
-                if (IsOpen(Peek()))
-                {
-                    var open = Next()!;
-                    Opened(open.Position);
-                    SkipBlock();
-                }
+                // As in keepalived, a block after an unknown keyword is not skipped: its '{' is
+                // "unexpected" and its lines are read as keywords of this level.
                 continue;
             }
 
@@ -161,13 +160,7 @@ internal sealed class TreeBuilder
                     ParseValues(node);
                     break;
                 default:
-                    if (IsOpen(Peek()))
-                    {
-                        var open = Next()!;
-                        _diagnostics.Error(open.Position, "Unexpected '{' - ignoring", ConfigErrorClass.UnexpectedBlockStart);
-                        Opened(open.Position);
-                        SkipBlock();
-                    }
+                    // A '{' after a keyword without a block is "unexpected" on the next line.
                     break;
             }
         }
@@ -203,25 +196,6 @@ internal sealed class TreeBuilder
             }
             if (IsOpen(line)) Opened(line.Position);
             node.Children.Add(new ConfigNode(line, null, node.Context));
-        }
-    }
-
-    /// <summary>Skips lines up to the '}' that closes a '{' already accounted for.</summary>
-    private void SkipBlock()
-    {
-        var depth = 1;
-        while (depth > 0 && Next() is { } line)
-        {
-            if (IsOpen(line))
-            {
-                Opened(line.Position);
-                depth++;
-            }
-            else if (IsClose(line))
-            {
-                Closed(line.Position);
-                depth--;
-            }
         }
     }
 
