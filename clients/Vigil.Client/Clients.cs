@@ -54,4 +54,10 @@ public sealed class ControlClient(RpcChannel channel) : ServiceClient(channel, C
 {
     public Task<Control.V1.GetDaemonInfoResponse> GetDaemonInfoAsync(Control.V1.GetDaemonInfoRequest request, CallOptions options = default) =>
         UnaryAsync<Control.V1.GetDaemonInfoRequest, Control.V1.GetDaemonInfoResponse>("GetDaemonInfo", request, options);
+
+    public Task<Control.V1.GetStatusResponse> GetStatusAsync(Control.V1.GetStatusRequest request, CallOptions options = default) =>
+        UnaryAsync<Control.V1.GetStatusRequest, Control.V1.GetStatusResponse>("GetStatus", request, options);
+
+    public Task<Control.V1.ReloadConfigResponse> ReloadConfigAsync(Control.V1.ReloadConfigRequest request, CallOptions options = default) =>
+        UnaryAsync<Control.V1.ReloadConfigRequest, Control.V1.ReloadConfigResponse>("ReloadConfig", request, options);
 }

@@ -12,6 +12,7 @@ internal static class Program
         root.Options.Add(GlobalOptions.RunDir);
         root.Options.Add(GlobalOptions.Timeout);
         root.Subcommands.Add(DaemonsCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -1,3 +1,5 @@
+using Vigil.Config;
+using Vigil.Config.Diagnostics;
 using Vigil.Controld.Api;
 using Vigil.Hosting;
 
@@ -5,14 +7,78 @@ namespace Vigil.Controld;
 
 internal static class Program
 {
+    private const string Help = """
+      -f, --use-file FILE        the configuration (default /etc/keepalived/keepalived.conf)
+      -i, --config-id ID         the id "@ID" lines are selected by (default: short host name)
+      -t, --config-test          check the configuration like keepalived -t and exit (0, 3, 4 or 5)
+          --dump-config          print the configuration as Vigil reads it, as JSON
+      -P, --vrrp                 run only the VRRP plane (vigil-vrrpd)
+      -C, --check                run only the checkers
+          --programs DIR         where vigil-vrrpd and the other daemons are (default: beside this program)
+
+    """;
+
     public static async Task<int> Main(string[] args)
     {
-        var (host, exitCode) = DaemonHost.Create(VigilPaths.Controld, args);
+        if (ConfigCheck.IsRequested(args)) return ConfigCheck.Run(args, Console.Out, Console.Error);
+
+        var (options, rest, error) = ParseOwn(args);
+        if (error is not null)
+        {
+            Console.Error.WriteLine($"vigil-controld: {error}");
+            return 2;
+        }
+        var (host, exitCode) = DaemonHost.Create(VigilPaths.Controld, rest, Help);
         if (host is null) return exitCode;
         await using (host)
         {
-            host.Server.AddService(Vigil.Control.V1.ControlReflection.Descriptor.Services[0], new ControlApi(host));
-            return await host.RunAsync();
+            // Children log like their parent: same level and syslog facility.
+            var childArgs = new List<string>();
+            if (host.Options.LogLevel <= Microsoft.Extensions.Logging.LogLevel.Debug) childArgs.Add("-D");
+            if (host.Options.SyslogFacility is { } facility)
+            {
+                childArgs.AddRange(["-S", (facility - 16).ToString(System.Globalization.CultureInfo.InvariantCulture), "--syslog-socket", host.Options.SyslogSocket]);
+            }
+            if (host.Options.SocketGroup is { } gid) childArgs.AddRange(["--socket-group", gid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await using var controller = new Controller(host, options with { ChildArguments = childArgs });
+            if (!controller.Start()) return ConfigExitCode.CannotRun;
+            host.Server.AddService(Vigil.Control.V1.ControlReflection.Descriptor.Services[0], new ControlApi(host, controller));
+            host.OnSignal(System.Runtime.InteropServices.PosixSignal.SIGHUP, () => controller.ReloadAsync().GetAwaiter().GetResult());
+            var code = await host.RunAsync(onStopping: controller.StopAsync);
+            return controller.FatalExitCode ?? code;
         }
+    }
+
+    private static (ControllerOptions Options, List<string> Remaining, string? Error) ParseOwn(string[] args)
+    {
+        var o = new ControllerOptions();
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            string? inline = a.StartsWith("--", StringComparison.Ordinal) && a.IndexOf('=') is var eq and > 2 ? a[(eq + 1)..] : null;
+            var name = inline is null ? a : a[..a.IndexOf('=')];
+            string? Value() => inline ?? (i + 1 < args.Length ? args[++i] : null);
+            switch (name)
+            {
+                case "-f" or "--use-file":
+                    if (Value() is not { } f) return (o, rest, $"option {name} needs a value");
+                    o = o with { ConfigFile = f };
+                    break;
+                case "-i" or "--config-id":
+                    if (Value() is not { } id) return (o, rest, $"option {name} needs a value");
+                    o = o with { ConfigId = id };
+                    break;
+                case "-P" or "--vrrp": o = o with { VrrpOnly = true }; break;
+                case "-C" or "--check": o = o with { CheckersOnly = true }; break;
+                case "--programs":
+                    if (Value() is not { } dir) return (o, rest, $"option {name} needs a value");
+                    o = o with { ProgramsDirectory = dir };
+                    break;
+                default: rest.Add(a); break;
+            }
+        }
+        if (o.VrrpOnly && o.CheckersOnly) return (o, rest, "-P and -C exclude each other");
+        return (o, rest, null);
     }
 }

@@ -1,12 +1,41 @@
+using Google.Protobuf.WellKnownTypes;
 using Vigil.Control.V1;
 using Vigil.Hosting;
 using Vigil.Rpc.Server;
 
 namespace Vigil.Controld.Api;
 
-/// <summary>vigil.control.v1.ControlService: the public control API (grows with the control-plane issues).</summary>
-internal sealed class ControlApi(DaemonHost host)
+/// <summary>vigil.control.v1.ControlService: the public control API of a node.</summary>
+internal sealed class ControlApi(DaemonHost host, Controller controller)
 {
     public Task<GetDaemonInfoResponse> GetDaemonInfo(GetDaemonInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new GetDaemonInfoResponse { Daemon = host.Info() });
+
+    public Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
+    {
+        var response = new GetStatusResponse
+        {
+            ConfigFile = controller.Options.ConfigFile,
+            ConfigLoadedAt = controller.Config is null ? null : Timestamp.FromDateTime(controller.ConfigLoadedAt),
+        };
+        foreach (var c in controller.Children)
+        {
+            response.Children.Add(new ChildDaemon { Name = c.Name, Pid = c.Pid ?? 0, Ready = c.IsReady, Restarts = c.Restarts, SocketPath = c.SocketPath });
+        }
+        response.Instances.AddRange(controller.Instances);
+        return Task.FromResult(response);
+    }
+
+    public async Task<ReloadConfigResponse> ReloadConfig(ReloadConfigRequest request, ServerCallContext context)
+    {
+        var result = await controller.ReloadAsync();
+        if (result.Config is null)
+        {
+            var errors = string.Join("; ", result.Errors.Select(e => e.ToString()));
+            throw new FailedPreconditionException($"the configuration cannot run, the running one stays in use: {errors}");
+        }
+        var response = new ReloadConfigResponse();
+        response.Warnings.AddRange(result.Warnings.Select(w => w.ToString()));
+        return response;
+    }
 }

@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Vigil.Client;
+using Vigil.Config;
+using Vigil.Config.Diagnostics;
+using Vigil.Config.Model;
+using Vigil.Controld.Dispatch;
+using Vigil.Controld.Supervisor;
+using Vigil.Hosting;
+using Vigil.Rpc;
+using Vigil.Rpc.Client;
+using Vigil.Vrrp.V1;
+
+namespace Vigil.Controld;
+
+/// <summary>What controld was asked to run.</summary>
+public sealed record ControllerOptions
+{
+    public string ConfigFile { get; init; } = VigilPaths.DefaultConfigFile;
+    public string? ConfigId { get; init; }
+    /// <summary>-P: only the VRRP plane.</summary>
+    public bool VrrpOnly { get; init; }
+    /// <summary>-C: only the checkers.</summary>
+    public bool CheckersOnly { get; init; }
+    /// <summary>Where vigil-vrrpd and the others are (default: beside vigil-controld).</summary>
+    public string ProgramsDirectory { get; init; } = AppContext.BaseDirectory;
+    /// <summary>Options passed on to every child (logging flags).</summary>
+    public IReadOnlyList<string> ChildArguments { get; init; } = [];
+}
+
+/// <summary>
+/// keepalived's parent process, Vigil's way: reads and validates the configuration, starts the
+/// daemons it needs with the same run dir, pushes each its part (and the new one on reload), and
+/// keeps the latest VRRP state it hears from vrrpd for the control API.
+/// </summary>
+public sealed partial class Controller : IAsyncDisposable
+{
+    private readonly DaemonHost _host;
+    private readonly ControllerOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _reloadLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, Instance> _instances = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private ChildProcess? _vrrpd;
+    private Task? _relay;
+
+    public Controller(DaemonHost host, ControllerOptions options)
+    {
+        _host = host;
+        _options = options;
+        _logger = host.LoggerFactory.CreateLogger("vigil-controld");
+    }
+
+    public KeepalivedConfig? Config { get; private set; }
+    public DateTime ConfigLoadedAt { get; private set; }
+    public ControllerOptions Options => _options;
+    public int? FatalExitCode { get; private set; }
+
+    public IEnumerable<ChildProcess> Children => new[] { _vrrpd }.OfType<ChildProcess>();
+
+    public IReadOnlyCollection<Instance> Instances => _instances.Values.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>Reads the configuration; logs every diagnostic. Null when it cannot run.</summary>
+    public ConfigLoadResult Load()
+    {
+        var options = new ConfigLoadOptions { Host = SystemHostEnvironment.Instance };
+        if (_options.ConfigId is not null) options = options with { ConfigId = _options.ConfigId };
+        var result = ConfigLoader.Load(_options.ConfigFile, options);
+        foreach (var d in result.Diagnostics)
+        {
+            if (d.Severity == DiagnosticSeverity.Error) LogConfigError(d.ToString());
+            else LogConfigWarning(d.ToString());
+        }
+        return result;
+    }
+
+    /// <summary>Loads the configuration and starts the daemons it needs.</summary>
+    public bool Start()
+    {
+        var result = Load();
+        if (result.Config is null)
+        {
+            LogCannotRun(_options.ConfigFile, result.ExitCode);
+            return false;
+        }
+        Config = result.Config;
+        ConfigLoadedAt = DateTime.UtcNow;
+        if (!_options.CheckersOnly && Config.Instances.Count > 0)
+        {
+            _vrrpd = StartChild(VigilPaths.Vrrpd, PushVrrpAsync);
+            _relay = Task.Run(() => RelayVrrpStateAsync(_stopping.Token));
+        }
+        else
+        {
+            LogNoVrrp();
+        }
+        return true;
+    }
+
+    private ChildProcess StartChild(string name, Func<ChildProcess, Task> onReady)
+    {
+        var program = Path.Combine(_options.ProgramsDirectory, name);
+        var args = new List<string> { "--run-dir", _host.RunDir };
+        args.AddRange(_options.ChildArguments);
+        var child = new ChildProcess(new ChildSpec(name, program, args, VigilPaths.Socket(_host.RunDir, name)), _logger, onReady, OnFatalChildExit);
+        child.Start();
+        return child;
+    }
+
+    private void OnFatalChildExit(ChildProcess child, int exitCode)
+    {
+        FatalExitCode = exitCode;
+        _host.RequestStop();
+    }
+
+    /// <summary>Sends vrrpd the VRRP part of the current configuration (on start, restart and reload).</summary>
+    private async Task PushVrrpAsync(ChildProcess child)
+    {
+        var config = Config ?? throw new InvalidOperationException("no configuration loaded");
+        var desired = VrrpConfigMapper.ToProto(config);
+        using var channel = RpcChannel.ForUnixSocket(child.SocketPath);
+        var reply = await new VrrpClient(channel).ApplyConfigAsync(new ApplyConfigRequest { Config = desired }, CallOptions.WithTimeout(TimeSpan.FromSeconds(30)));
+        LogPushed(child.Name, desired.Instances.Count, reply.AddedInstances.Count, reply.ChangedInstances.Count, reply.RemovedInstances.Count, reply.UnchangedInstances.Count);
+    }
+
+    /// <summary>SIGHUP / ReloadConfig: a configuration that cannot run is refused and the running one stays.</summary>
+    public async Task<ConfigLoadResult> ReloadAsync()
+    {
+        await _reloadLock.WaitAsync();
+        try
+        {
+            _host.Notify.Reloading();
+            LogReloading(_options.ConfigFile);
+            var result = Load();
+            if (result.Config is null)
+            {
+                LogReloadRefused(_options.ConfigFile);
+                return result;
+            }
+            Config = result.Config;
+            ConfigLoadedAt = DateTime.UtcNow;
+            if (_vrrpd is { IsReady: true } vrrpd) await PushVrrpAsync(vrrpd);
+            else if (_vrrpd is null && !_options.CheckersOnly && Config.Instances.Count > 0)
+            {
+                _vrrpd = StartChild(VigilPaths.Vrrpd, PushVrrpAsync);
+                _relay ??= Task.Run(() => RelayVrrpStateAsync(_stopping.Token));
+            }
+            return result;
+        }
+        finally
+        {
+            _host.Notify.Ready($"configuration {_options.ConfigFile} loaded");
+            _reloadLock.Release();
+        }
+    }
+
+    /// <summary>Follows vrrpd's WatchInstances so the control API can answer for the whole node.</summary>
+    private async Task RelayVrrpStateAsync(CancellationToken stopping)
+    {
+        var socket = VigilPaths.Socket(_host.RunDir, VigilPaths.Vrrpd);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (_vrrpd is { IsReady: true })
+                {
+                    using var channel = RpcChannel.ForUnixSocket(socket);
+                    var seen = new HashSet<string>(StringComparer.Ordinal);
+                    await foreach (var e in new VrrpClient(channel).WatchInstancesAsync(new WatchInstancesRequest(), new CallOptions { CancellationToken = stopping }))
+                    {
+                        switch (e.EventCase)
+                        {
+                            case WatchInstancesResponse.EventOneofCase.Snapshot:
+                                _instances[e.Snapshot.Name] = e.Snapshot;
+                                seen.Add(e.Snapshot.Name);
+                                break;
+                            case WatchInstancesResponse.EventOneofCase.EndOfSnapshot:
+                                foreach (var gone in _instances.Keys.Where(k => !seen.Contains(k)).ToList()) _instances.TryRemove(gone, out _);
+                                break;
+                            case WatchInstancesResponse.EventOneofCase.Transition:
+                                _instances[e.Transition.Instance.Name] = e.Transition.Instance;
+                                break;
+                        }
+                    }
+                }
+            }
+            catch (RpcException) { }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested) { return; }
+            try { await Task.Delay(TimeSpan.FromMilliseconds(500), stopping); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>Stops the children (masters send priority 0 and release their VIPs).</summary>
+    public async Task StopAsync()
+    {
+        _stopping.Cancel();
+        foreach (var child in Children) await child.StopAsync(terminate: true, TimeSpan.FromSeconds(15));
+        if (_relay is not null) await _relay;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var child in Children) await child.DisposeAsync();
+        _stopping.Dispose();
+        _reloadLock.Dispose();
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "{Diagnostic}")]
+    private partial void LogConfigError(string diagnostic);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "{Diagnostic}")]
+    private partial void LogConfigWarning(string diagnostic);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Critical, Message = "configuration {File} cannot run (keepalived -t status {Status}); stopping")]
+    private partial void LogCannotRun(string file, int status);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "pushed {Count} VRRP instances to {Child}: {Added} added, {Changed} changed, {Removed} removed, {Unchanged} unchanged",
+        SkipEnabledCheck = true)]
+    private partial void LogPushed(string child, int count, int added, int changed, int removed, int unchanged);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "reloading {File}")]
+    private partial void LogReloading(string file);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "the new configuration in {File} cannot run; keeping the running one")]
+    private partial void LogReloadRefused(string file);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "no vrrp_instance configured: vigil-vrrpd not started")]
+    private partial void LogNoVrrp();
+}
