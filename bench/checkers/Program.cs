@@ -42,7 +42,7 @@ internal sealed record Options(string Mode, int Checkers, int Addresses, int Win
     }
 
     public string[] ChildArgs(string mode, string? kind = null) =>
-        [mode, "--checkers", Checkers.ToString(), "--addresses", Addresses.ToString(), "--window", Window.ToString(), "--rounds", Rounds.ToString(),
+        [mode, "--checkers", Checkers.ToString(), "--addresses", Addresses.ToString(), "--window", Window.ToString(), "--rounds", "1",
          "--warmup", Warmup.ToString(), "--kind", kind ?? Kind];
 
     public static IPAddress Address(int i) => new([10, 88, (byte)(i / 250), (byte)(i % 250 + 1)]);
@@ -69,7 +69,8 @@ internal sealed record RoundResult(
     double DurationP50Ms,
     double DurationP99Ms,
     double LoopLagMeanMs,
-    double TimerLateMeanMs);
+    double TimerLateMeanMs,
+    double LoadAverage);
 
 internal static class Orchestrator
 {
@@ -90,16 +91,19 @@ internal static class Orchestrator
             var ready = await listener.StandardOutput.ReadLineAsync();
             if (ready != "ready") throw new InvalidOperationException("listener failed: " + ready + await listener.StandardError.ReadToEndAsync());
 
+            // Alternate the two sides, one window per child, so that changes in the machine's
+            // load (it is shared) hit both alike; each child warms up first.
             var results = new List<RoundResult>();
-            foreach (var kind in (Environment.GetEnvironmentVariable("VIGIL_BENCH_KINDS") ?? "baseline,vigil").Split(','))
+            var kinds = (Environment.GetEnvironmentVariable("VIGIL_BENCH_KINDS") ?? "baseline,vigil").Split(',');
+            foreach (var kind in Enumerable.Range(0, options.Rounds).SelectMany(_ => kinds))
             {
-                Console.Error.WriteLine($"measuring {kind}: {options.Checkers} checks at 1 s, {options.Rounds} x {options.Window} s after {options.Warmup} s warm-up");
+                Console.Error.WriteLine($"measuring {kind}: {options.Checkers} checks at 1 s, {options.Window} s after {options.Warmup} s warm-up");
                 using var child = Start(ns, options.ChildArgs("measure", kind));
                 string? line;
                 while ((line = await child.StandardOutput.ReadLineAsync()) is not null)
                 {
                     var r = JsonSerializer.Deserialize<RoundResult>(line)!;
-                    Console.Error.WriteLine($"  {kind}: {r.ChecksPerSecond:0} checks/s, {r.CpuCores:0.000} cores ({r.UserCores:0.000} user), {r.CpuMsPer1000:0.0} ms CPU per 1000, RSS {r.WorkingSetMb:0} MB, late p50/p99 {r.LatenessP50Ms:0.0}/{r.LatenessP99Ms:0.0} ms, connect p50/p99 {r.DurationP50Ms:0.0}/{r.DurationP99Ms:0.0} ms, loop lag {r.LoopLagMeanMs:0.00} ms, timer late {r.TimerLateMeanMs:0.00} ms");
+                    Console.Error.WriteLine($"  {kind}: {r.ChecksPerSecond:0} checks/s, {r.CpuCores:0.000} cores ({r.UserCores:0.000} user), {r.CpuMsPer1000:0.0} ms CPU per 1000, RSS {r.WorkingSetMb:0} MB, late p50/p99 {r.LatenessP50Ms:0.0}/{r.LatenessP99Ms:0.0} ms, connect p50/p99 {r.DurationP50Ms:0.0}/{r.DurationP99Ms:0.0} ms, loop lag {r.LoopLagMeanMs:0.00} ms, timer late {r.TimerLateMeanMs:0.00} ms, load {r.LoadAverage:0.0}");
                     results.Add(r);
                 }
                 await child.WaitForExitAsync();
@@ -157,15 +161,14 @@ internal static class Listener
             s.Listen(4096);
             sockets.Add(s);
         }
+        // One blocking thread per listening socket: the peers must not depend on a thread pool
+        // warming up (the checker's connects complete in the kernel; accepting only frees the queue).
         foreach (var s in sockets)
         {
-            _ = Task.Run(async () =>
+            new Thread(() =>
             {
-                while (true)
-                {
-                    using var c = await s.AcceptAsync();
-                }
-            });
+                while (true) s.Accept().Dispose();
+            }) { IsBackground = true }.Start();
         }
         Console.WriteLine("ready");
         await Task.Delay(Timeout.Infinite);
@@ -196,7 +199,7 @@ internal static class Measure
         {
             IProbeFactory real = options.Kind == "vigil-null" ? new NullProbeFactory() : new ProbeFactory(HostSocketFactory.Instance, Vigil.Scripts.ScriptRunner.Default, TimeProvider.System);
             var factory = new TimedProbeFactory(real, lateness, durations);
-            var engine = new CheckEngine(new CheckEngineOptions { Probes = factory });
+            var engine = new CheckEngine(new CheckEngineOptions { Probes = factory, StartProbesInline = Environment.GetEnvironmentVariable("VIGIL_BENCH_INLINE") == "1" });
             await engine.ApplyConfigurationAsync(Configuration(options));
             probesRun = () => engine.GetCounters().ProbesRun;
             successes = () => engine.GetCounters().ProbeSuccesses;
@@ -235,7 +238,8 @@ internal static class Measure
                 process.WorkingSet64 / 1048576.0, GC.GetTotalMemory(false) / 1048576.0,
                 lateness.Percentile(0.5), lateness.Percentile(0.99), lateness.Max, lateness.FractionBelow(50),
                 durations.Percentile(0.5), durations.Percentile(0.99),
-                n == 0 ? 0 : (lag1.Loop - lag0.Loop).TotalMilliseconds / n, n == 0 ? 0 : (lag1.Timer - lag0.Timer).TotalMilliseconds / n);
+                n == 0 ? 0 : (lag1.Loop - lag0.Loop).TotalMilliseconds / n, n == 0 ? 0 : (lag1.Timer - lag0.Timer).TotalMilliseconds / n,
+                double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture));
             Console.WriteLine(JsonSerializer.Serialize(result));
         }
         await running.DisposeAsync();
@@ -466,7 +470,8 @@ internal static class Report
         sb.AppendLine();
         sb.AppendLine($"Setup: one network namespace; {options.Ports} listening ports on 0.0.0.0 x {options.Addresses} addresses on `lo` = {options.Checkers} real servers,");
         sb.AppendLine("served by a separate listener process that accepts and closes (its CPU is not counted).");
-        sb.AppendLine($"Each side ran {options.Warmup} s of warm-up, then {options.Rounds} windows of {options.Window} s; the table shows the median window.");
+        sb.AppendLine($"The sides alternated {options.Rounds} times (baseline, vigil, baseline, ...), each a fresh process warming up {options.Warmup} s");
+        sb.AppendLine($"then measured over {options.Window} s, so that the shared machine's varying load hits both alike; the table shows medians.");
         sb.AppendLine();
         sb.AppendLine("- **baseline**: bare `Socket.ConnectAsync` + close, every target once per second from a 10 ms ticker, no check engine;");
         sb.AppendLine($"- **vigil**: `CheckEngine` with {options.Checkers / 100} virtual servers x 100 real servers, one `TCP_CHECK` each, delay_loop 1 s, warmup 1 s,");
@@ -487,6 +492,8 @@ internal static class Report
         sb.AppendLine(Row("CPU per 1,000 checks (ms)", r => r.CpuMsPer1000, "0.0"));
         sb.AppendLine(Row("resident memory (MB)", r => r.WorkingSetMb, "0"));
         sb.AppendLine(Row("managed heap (MB)", r => r.GcHeapMb, "0.0"));
+        sb.AppendLine(Row("connect (probe) time p50 (ms)", r => r.DurationP50Ms, "0.0", ratio: false));
+        sb.AppendLine(Row("connect (probe) time p99 (ms)", r => r.DurationP99Ms, "0.0", ratio: false));
         sb.AppendLine(Row("lateness p50 (ms)", r => r.LatenessP50Ms, "0.0", ratio: false));
         sb.AppendLine(Row("lateness p99 (ms)", r => r.LatenessP99Ms, "0.0", ratio: false));
         sb.AppendLine(Row("lateness max (ms)", r => r.LatenessMaxMs, "0.0", ratio: false));
@@ -501,12 +508,12 @@ internal static class Report
         sb.AppendLine();
         sb.AppendLine("Every window:");
         sb.AppendLine();
-        sb.AppendLine("| kind | checks/s | failures | cores | ms CPU / 1000 | RSS MB | heap MB | late p50 ms | late p99 ms | late max ms | on time |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| kind | checks/s | failures | cores (user) | ms CPU / 1000 | RSS MB | heap MB | connect p50/p99 ms | late p50/p99/max ms | on time | loop lag ms | timer late ms | load avg |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Kind} | {r.ChecksPerSecond:0} | {r.Failures:0} | {r.CpuCores:0.000} | {r.CpuMsPer1000:0.0} | {r.WorkingSetMb:0} | {r.GcHeapMb:0.0} | {r.LatenessP50Ms:0.0} | {r.LatenessP99Ms:0.0} | {r.LatenessMaxMs:0.0} | {r.OnTimeFraction * 100:0.00}% |"));
+                $"| {r.Kind} | {r.ChecksPerSecond:0} | {r.Failures:0} | {r.CpuCores:0.000} ({r.UserCores:0.000}) | {r.CpuMsPer1000:0.0} | {r.WorkingSetMb:0} | {r.GcHeapMb:0.0} | {r.DurationP50Ms:0.0}/{r.DurationP99Ms:0.0} | {r.LatenessP50Ms:0.0}/{r.LatenessP99Ms:0.0}/{r.LatenessMaxMs:0.0} | {r.OnTimeFraction * 100:0.00}% | {r.LoopLagMeanMs:0.00} | {r.TimerLateMeanMs:0.00} | {r.LoadAverage:0.0} |"));
         }
         return sb.ToString();
     }

@@ -80,7 +80,8 @@ public sealed class CheckTypeLabTests(CheckdLab lab, ITestOutputHelper output) :
         }
         var restoredAt = DateTimeOffset.UtcNow;
         var up = await engine.WaitForTransitionAsync(address, rs.Port, CheckerTransition.Up, TimeSpan.FromSeconds(20), restoredAt);
-        Assert.InRange(up.At - restoredAt, TimeSpan.Zero, upWithinLoops * DelayLoop + attemptDuration + Slack);
+        // Recovery is not about retries: bound it loosely (a busy machine delays the peer's restart).
+        Assert.InRange(up.At - restoredAt, TimeSpan.Zero, upWithinLoops * DelayLoop + attemptDuration + TimeSpan.FromSeconds(2));
         Assert.Contains(Assert.Single(await engine.Engine.GetDesiredDestinationsAsync()).Destinations, d => d.Key == rs.Key);
 
         var service = rs.Key.Format(vsKey.Protocol);
