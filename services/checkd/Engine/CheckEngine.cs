@@ -841,7 +841,16 @@ public sealed partial class CheckEngine : IAsyncDisposable
         }
         if (_localAddresses is null)
         {
-            _localAddresses = [.. ReadLocalAddresses()];
+            try
+            {
+                _localAddresses = [.. ReadLocalAddresses()];
+            }
+            catch (Exception e) when (e is NetworkInformationException or System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                // Without the host's addresses every ha_suspend server stays suspended; the poller retries.
+                LogPoolWarning($"cannot read the local addresses for ha_suspend: {e.Message}");
+                return [];
+            }
         }
         return _localAddresses;
     }
@@ -851,7 +860,8 @@ public sealed partial class CheckEngine : IAsyncDisposable
         if (_options.LocalAddresses is { } provider) return provider();
         return _options.Sockets.Invoke(() => NetworkInterface.GetAllNetworkInterfaces()
             .SelectMany(n => n.GetIPProperties().UnicastAddresses.Select(a => a.Address))
-            .Select(a => a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a)
+            // Compare link-local addresses without their interface scope.
+            .Select(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a)
             .ToList());
     }
 
@@ -898,7 +908,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
                     {
                         current = ReadLocalAddresses();
                     }
-                    catch (Exception e) when (e is NetworkInformationException or InvalidOperationException)
+                    catch (Exception e) when (e is NetworkInformationException or System.Net.Sockets.SocketException or InvalidOperationException)
                     {
                         continue;
                     }

@@ -162,4 +162,84 @@ public sealed class PoolLabTests(CheckdLab lab, ITestOutputHelper output) : ICla
             Assert.All(gaps, g => Assert.InRange(g, delayLoop - TimeSpan.FromMilliseconds(50), delayLoop + TimeSpan.FromMilliseconds(400)));
         }
     }
+
+    [Fact]
+    public async Task HaSuspend_WithoutVrrpd_ChecksFollowTheAddressOnTheDirector()
+    {
+        var vipAddress = "10.77.0.160";
+        var vip = VirtualServerKey.ForAddress(IPAddress.Parse(vipAddress), 80);
+        var vs = new VirtualServerConfig
+        {
+            Key = vip,
+            HaSuspend = true,
+            DelayLoop = TimeSpan.FromSeconds(1),
+            Warmup = TimeSpan.Zero,
+            RealServers = new[] { Tcp(8005) },
+        };
+        var config = new CheckdConfig { Globals = LabEngine.Globals(), VirtualServers = new[] { vs } };
+        await using var engine = await LabEngine.StartAsync(lab, config, output, o => o with { LocalAddressPollInterval = TimeSpan.FromMilliseconds(300) });
+
+        Assert.True((await engine.Engine.GetVirtualServerAsync(vip)).Suspended);
+        await Poll.HoldsAsync(async () => (await engine.RealServerAsync(vip, CheckdLab.WebAddress, 8005)).Checkers[0].LastResult is null,
+            TimeSpan.FromSeconds(2), "no check while the address is elsewhere");
+
+        await lab.Lb.CheckAsync("ip", "addr", "add", vipAddress + "/32", "dev", "eth0");
+        try
+        {
+            await Poll.UntilAsync(async () => (await engine.RealServerAsync(vip, CheckdLab.WebAddress, 8005)).Checkers[0].LastResult is { Success: true },
+                TimeSpan.FromSeconds(10), "checks once the director holds the address");
+            Assert.False((await engine.Engine.GetVirtualServerAsync(vip)).Suspended);
+        }
+        finally
+        {
+            await lab.Lb.ExecAsync("ip", "addr", "del", vipAddress + "/32", "dev", "eth0");
+        }
+        await Poll.UntilAsync(async () => (await engine.Engine.GetVirtualServerAsync(vip)).Suspended, TimeSpan.FromSeconds(10), "suspended again");
+    }
+
+    [Fact]
+    public async Task ConnectionOptions_BindtoBindIfAndFwmark_OnTheWire()
+    {
+        // Count the checker's marked SYNs leaving the director's eth0 from the bindto address.
+        await lab.Lb.CheckAsync("nft", "add", "table", "inet", "vigilmark");
+        await lab.Lb.CheckAsync("nft", "add chain inet vigilmark out { type filter hook output priority 0; }");
+        await lab.Lb.CheckAsync("nft", "add rule inet vigilmark out oifname eth0 meta mark 0x42 ip saddr 10.77.0.1 tcp dport 8006 tcp flags syn counter");
+        try
+        {
+            var vip = VirtualServerKey.ForAddress(IPAddress.Parse("10.77.0.161"), 80);
+            var checker = new TcpCheckConfig
+            {
+                Connection = new ConnectionOptions
+                {
+                    BindTo = IPAddress.Parse(CheckdLab.LbAddress),
+                    BindInterface = "eth0",
+                    Fwmark = 0x42,
+                    ConnectPort = 8006,
+                },
+            };
+            var vs = new VirtualServerConfig
+            {
+                Key = vip,
+                DelayLoop = TimeSpan.FromSeconds(1),
+                Warmup = TimeSpan.Zero,
+                RealServers = new[] { new RealServerConfig { Address = Web, Port = 80, Checkers = new CheckerConfig[] { checker } } },
+            };
+            await using var engine = await LabEngine.StartAsync(lab, new CheckdConfig { Globals = LabEngine.Globals(), VirtualServers = new[] { vs } }, output);
+
+            await Poll.UntilAsync(async () => (await engine.RealServerAsync(vip, CheckdLab.WebAddress, 80)).Checkers[0].LastResult is { Success: true },
+                TimeSpan.FromSeconds(10), "a successful check through connect_port 8006");
+            var counter = await lab.Lb.CheckAsync("nft", "list", "table", "inet", "vigilmark");
+            output.WriteLine(counter.Stdout);
+            Assert.Matches(@"counter packets [1-9]", counter.Stdout);
+
+            var bad = vs with { Key = VirtualServerKey.ForAddress(IPAddress.Parse("10.77.0.162"), 80), RealServers = new[] { vs.RealServers[0] with { Checkers = new CheckerConfig[] { checker with { Connection = checker.Connection with { BindInterface = "nosuchif0" } } } } } };
+            await engine.Engine.ApplyConfigurationAsync(new CheckdConfig { Globals = LabEngine.Globals(), VirtualServers = new[] { vs, bad } });
+            await Poll.UntilAsync(() => engine.Engine.GetCounters().ProbeLocalErrors > 0, TimeSpan.FromSeconds(10), "bind_if to a missing interface reported as a local error");
+            Assert.True((await engine.RealServerAsync(bad.Key, CheckdLab.WebAddress, 80)).Alive);
+        }
+        finally
+        {
+            await lab.Lb.ExecAsync("nft", "delete", "table", "inet", "vigilmark");
+        }
+    }
 }
