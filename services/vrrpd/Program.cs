@@ -1,6 +1,42 @@
+using Microsoft.Extensions.Logging;
+using Vigil.Hosting;
+using Vigil.Vrrpd.Api;
+using Vigil.Vrrpd.Daemon;
+
 namespace Vigil.Vrrpd;
 
-internal static class Program
+/// <summary>
+/// vigil-vrrpd: the VRRP plane. Starts with no instance and waits for ApplyConfig (from
+/// vigil-controld, or any client) on RUN_DIR/vrrpd.sock. On SIGTERM/SIGINT the instances stop
+/// first (masters send priority 0 and release their VIPs, STOP notifies run), then the server.
+/// </summary>
+internal static partial class Program
 {
-    public static int Main(string[] args) => 0;
+    public static async Task<int> Main(string[] args)
+    {
+        var (host, exitCode) = DaemonHost.Create(VigilPaths.Vrrpd, args);
+        if (host is null) return exitCode;
+        await using (host)
+        {
+            VrrpDaemon daemon;
+            try
+            {
+                daemon = await VrrpDaemon.StartAsync(host.LoggerFactory, cancellationToken: host.Stopping);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Typically not root / no CAP_NET_ADMIN + CAP_NET_RAW: say so and exit, never half-run.
+                LogCannotStart(host.Logger, e.Message);
+                return 1;
+            }
+            await using (daemon)
+            {
+                host.Server.AddService(Vrrp.V1.VrrpReflection.Descriptor.Services[0], new VrrpApi(host, daemon));
+                return await host.RunAsync(onStopping: daemon.StopAsync);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Critical, Message = "cannot start the VRRP plane: {Reason}")]
+    private static partial void LogCannotStart(ILogger logger, string reason);
 }

@@ -31,6 +31,8 @@ public enum VrrpNotifyState
     Stop,
     /// <summary><c>notify_master_rx_lower_pri</c>: a master heard a lower-priority advert.</summary>
     MasterRxLowerPriority,
+    /// <summary>The instance was removed by a reload (<c>notify_deleted</c>; keepalived reports FAULT without it).</summary>
+    Deleted,
 }
 
 public sealed record RunNotify(VrrpNotifyState State, byte Priority) : VrrpAction;

@@ -39,6 +39,9 @@ public sealed class VrrpDriver
     private sealed record TimerCommand(string Instance, VrrpTimerKind Kind, TimeSpan Due) : Command;
     private sealed record StopCommand(TaskCompletionSource Done) : Command;
     private sealed record FlushCommand(TaskCompletionSource Done) : Command;
+    private sealed record ReloadCommand(IReadOnlyList<VrrpInstanceConfig> Instances, IReadOnlyList<VrrpSyncGroupConfig> Groups,
+        IReadOnlySet<string> Keep, TaskCompletionSource Done) : Command;
+    private sealed record InvokeCommand(Action Run, TaskCompletionSource Done) : Command;
 
     private readonly Channel<Command> _commands = Channel.CreateUnbounded<Command>(new UnboundedChannelOptions { SingleReader = true });
     private readonly VrrpDriverDependencies _deps;
@@ -52,6 +55,7 @@ public sealed class VrrpDriver
     private long _unknownVridPackets;
     private long _malformedPackets;
     private int _running;
+    private bool _logUnknownVrids;
 
     public VrrpDriver(VrrpEngineState initial, VrrpDriverDependencies dependencies)
     {
@@ -62,6 +66,14 @@ public sealed class VrrpDriver
         _time = dependencies.Time ?? TimeProvider.System;
         _log = dependencies.Logger ?? NullLogger.Instance;
         _epoch = _time.GetTimestamp();
+        LogUnknownVrids = dependencies.LogUnknownVrids;
+    }
+
+    /// <summary>Log every advert for a VRID nobody here runs (keepalived <c>log_unknown_vrids</c>); settable on reload.</summary>
+    public bool LogUnknownVrids
+    {
+        get => Volatile.Read(ref _logUnknownVrids);
+        set => Volatile.Write(ref _logUnknownVrids, value);
     }
 
     /// <summary>The latest state of every instance and group (immutable; safe from any thread).</summary>
@@ -108,6 +120,8 @@ public sealed class VrrpDriver
                     case InterfaceCommand { Done: { } d }: d.TrySetException(new VrrpDriverStoppedException()); break;
                     case StopCommand s: s.Done.TrySetResult(); break;
                     case FlushCommand f: f.Done.TrySetException(new VrrpDriverStoppedException()); break;
+                    case ReloadCommand r: r.Done.TrySetException(new VrrpDriverStoppedException()); break;
+                    case InvokeCommand i: i.Done.TrySetException(new VrrpDriverStoppedException()); break;
                 }
             }
         }
@@ -161,6 +175,57 @@ public sealed class VrrpDriver
         return done.Task;
     }
 
+    /// <summary>
+    /// Replaces the configuration without disturbing what has not changed: the instances named in
+    /// <paramref name="keep"/> (their specification is the same as before; the caller compares)
+    /// keep their state, VIPs and running timers, so they neither flap nor skip an advert. Every
+    /// other running instance stops as on shutdown (a master sends priority 0 and releases its
+    /// VIPs; the notify is DELETED when the instance is gone, STOP when it restarts). New and
+    /// changed instances are left in INIT: start them with <see cref="PostAsync"/> and a
+    /// <see cref="StartupEvent"/>. Throws <see cref="ArgumentException"/> (nothing changed) for an
+    /// invalid configuration; completes once the new state is in place.
+    /// </summary>
+    public Task ReloadAsync(IReadOnlyList<VrrpInstanceConfig> instances, IReadOnlyList<VrrpSyncGroupConfig> groups, IReadOnlySet<string> keep)
+    {
+        ArgumentNullException.ThrowIfNull(instances);
+        ArgumentNullException.ThrowIfNull(groups);
+        ArgumentNullException.ThrowIfNull(keep);
+        // Validate now, so that the caller hears about a bad configuration before anything stops.
+        _ = VrrpEngineState.Create(instances, groups);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_commands.Writer.TryWrite(new ReloadCommand(instances, groups, keep, done))) throw new VrrpDriverStoppedException();
+        return done.Task;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on the loop, between two commands: what it sees of
+    /// <see cref="State"/> is consistent with every event-sink call made so far and none made
+    /// later (a Watch subscriber registers here, then gets the snapshot).
+    /// </summary>
+    public Task<T> InvokeAsync<T>(Func<VrrpEngineState, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.Task.ContinueWith(t =>
+        {
+            if (t.IsFaulted) result.TrySetException(t.Exception!.InnerExceptions);
+        }, TaskScheduler.Default);
+        void Run()
+        {
+            try
+            {
+                result.TrySetResult(read(State));
+            }
+            catch (Exception e)
+            {
+                result.TrySetException(e);
+            }
+        }
+        if (!_commands.Writer.TryWrite(new InvokeCommand(Run, done))) throw new VrrpDriverStoppedException();
+        return result.Task;
+    }
+
     /// <summary>Stops every instance cleanly (priority 0 from masters, VIPs released) and ends the loop.</summary>
     public Task StopAsync()
     {
@@ -205,7 +270,52 @@ public sealed class VrrpDriver
             case FlushCommand f:
                 f.Done.TrySetResult();
                 break;
+            case InvokeCommand i:
+                i.Run();
+                i.Done.TrySetResult();
+                break;
+            case ReloadCommand r:
+                try
+                {
+                    await ReloadOnLoopAsync(r, ct).ConfigureAwait(false);
+                    r.Done.TrySetResult();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    r.Done.TrySetException(e);
+                }
+                break;
         }
+    }
+
+    private async Task ReloadOnLoopAsync(ReloadCommand r, CancellationToken ct)
+    {
+        var names = r.Instances.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        // Checked again here: the configuration was valid when queued and nothing has stopped yet.
+        _ = VrrpEngine.Reload(State, r.Instances, r.Groups, r.Keep);
+        foreach (var (name, s) in State.Instances.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList())
+        {
+            if (r.Keep.Contains(name) && names.Contains(name)) continue;
+            if (s.State is not (VrrpStateKind.Init or VrrpStateKind.Stopped))
+                await DispatchAsync(name, new ShutdownEvent(Deleted: !names.Contains(name)), ct).ConfigureAwait(false);
+        }
+        // Built from the state after the stops, so whatever they did is the starting point.
+        var next = VrrpEngine.Reload(State, r.Instances, r.Groups, r.Keep);
+        var before = State;
+        Volatile.Write(ref _state, next);
+        foreach (var name in before.Instances.Keys)
+        {
+            var carried = r.Keep.Contains(name) && next.Instances.ContainsKey(name) && before.Instances[name].State != VrrpStateKind.Stopped;
+            if (carried) continue;
+            // Gone or restarted: its timers die with the old instance.
+            foreach (var kind in Enum.GetValues<VrrpTimerKind>())
+            {
+                if (_timers.Remove((name, kind), out var t)) t.Timer.Dispose();
+            }
+            _ipIds.Remove(name);
+            _loggedRejects.RemoveWhere(k => k.Item1 == name);
+        }
+        foreach (var (name, s) in next.Instances) SyncTimers(name, s);
     }
 
     private async Task ReceiveAsync(VrrpReceivedPacket packet, CancellationToken ct)
@@ -223,7 +333,7 @@ public sealed class VrrpDriver
         if (candidates.Count == 0)
         {
             Interlocked.Increment(ref _unknownVridPackets);
-            if (_deps.LogUnknownVrids) VrrpDriverLog.UnknownVrid(_log, vrid, packet.Interface, packet.SenderAddress);
+            if (LogUnknownVrids) VrrpDriverLog.UnknownVrid(_log, vrid, packet.Interface, packet.SenderAddress);
             try
             {
                 _deps.Sink?.OnUnknownVrid(packet.Interface, packet.Family, vrid, packet.SenderAddress);
@@ -341,10 +451,11 @@ public sealed class VrrpDriver
                     await _deps.Notifier.NotifyInstanceAsync(instance, notify.State, notify.Priority, ct).ConfigureAwait(false);
                     break;
                 case LogTransition t:
-                    VrrpDriverLog.Transition(_log, instance, t.From, t.To, t.Reason);
+                    VrrpDriverLog.Transition(_log, instance, VrrpText.State(t.From), VrrpText.State(t.To), VrrpText.Reason(t.Reason));
                     break;
                 case OtherMasterDetected o:
-                    VrrpDriverLog.OtherMaster(_log, instance, o.Address, o.Priority, s.State);
+                    VrrpDriverLog.OtherMaster(_log, instance, o.Address, o.Priority,
+                        s.State == VrrpStateKind.Master ? "it loses the election; advertising so it steps down" : "it wins the election; stepping down");
                     break;
                 case PacketRejected r:
                     // Every rejection is counted; the log says it once per instance and reason.

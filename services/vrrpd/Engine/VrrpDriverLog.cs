@@ -8,10 +8,10 @@ namespace Vigil.Vrrpd.Engine;
 internal static partial class VrrpDriverLog
 {
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{Instance}: {From} -> {To} ({Reason})")]
-    public static partial void Transition(ILogger logger, string instance, VrrpStateKind from, VrrpStateKind to, VrrpTransitionReason reason);
+    public static partial void Transition(ILogger logger, string instance, string from, string to, string reason);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "{Instance}: other master at {Address} (priority {Priority}), state {State}")]
-    public static partial void OtherMaster(ILogger logger, string instance, IPAddress address, byte priority, VrrpStateKind state);
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "{Instance}: another master at {Address} (priority {Priority}); split brain: {Resolution}")]
+    public static partial void OtherMaster(ILogger logger, string instance, IPAddress address, byte priority, string resolution);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "{Instance}: rejected packet from {Source}: {Reason} (counted as {Counter})")]
     public static partial void Rejected(ILogger logger, string instance, IPAddress? source, VrrpRejectReason reason, string counter);

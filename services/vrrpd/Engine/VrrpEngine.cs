@@ -54,6 +54,41 @@ public sealed record VrrpEngineStep(
 /// </summary>
 public static class VrrpEngine
 {
+    /// <summary>
+    /// The engine state after a configuration reload. Instances named in <paramref name="keep"/>
+    /// (their specification is unchanged; the caller decides that) carry their whole
+    /// <see cref="VrrpInstanceState"/> over: state, timers' deadlines, master, priorities, counters,
+    /// VIPs held. Every other instance starts afresh in INIT. A sync group keeps its state when it
+    /// existed before with the same members. Throws <see cref="ArgumentException"/> for an invalid
+    /// configuration, like <see cref="VrrpEngineState.Create"/>; the current state is not touched.
+    /// </summary>
+    public static VrrpEngineState Reload(
+        VrrpEngineState current,
+        IEnumerable<VrrpInstanceConfig> instances,
+        IEnumerable<VrrpSyncGroupConfig>? groups,
+        IReadOnlySet<string> keep)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(keep);
+        var fresh = VrrpEngineState.Create(instances, groups);
+        var map = fresh.Instances.ToBuilder();
+        foreach (var (name, next) in fresh.Instances)
+        {
+            if (!keep.Contains(name) || !current.Instances.TryGetValue(name, out var old)) continue;
+            // A stopped instance has nothing worth keeping; it starts again.
+            if (old.State == VrrpStateKind.Stopped) continue;
+            map[name] = old with { Config = next.Config };
+        }
+        var groupStates = fresh.GroupStates.ToBuilder();
+        foreach (var (name, group) in fresh.Groups)
+        {
+            if (current.Groups.TryGetValue(name, out var before) && before.Members.SequenceEqual(group.Members)
+                && group.Members.All(keep.Contains) && current.GroupStates.TryGetValue(name, out var state))
+                groupStates[name] = state;
+        }
+        return fresh with { Instances = map.ToImmutable(), GroupStates = groupStates.ToImmutable() };
+    }
+
     // A group of n members settles in a few rounds; far more means a bug, not a busy network.
     private const int MaxCascade = 1000;
 

@@ -33,7 +33,9 @@ public sealed record TrackersChangedEvent(int WeightSum, int FaultCount) : VrrpE
 public sealed record SendGarpRequestedEvent : VrrpEvent;
 
 /// <summary>Clean stop: a master sends priority 0 and releases its VIPs.</summary>
-public sealed record ShutdownEvent : VrrpEvent;
+/// <param name="Deleted">the instance is leaving the configuration (reload), not the daemon
+/// stopping: the notify is DELETED instead of STOP.</param>
+public sealed record ShutdownEvent(bool Deleted = false) : VrrpEvent;
 
 /// <summary>Sync group: go MASTER together with the group.</summary>
 public sealed record SyncGotoMasterEvent : VrrpEvent;

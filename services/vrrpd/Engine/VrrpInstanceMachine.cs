@@ -62,7 +62,7 @@ public static class VrrpInstanceMachine
                 case SendGarpRequestedEvent:
                     if (_s.State == VrrpStateKind.Master && _s.VipsSet) SendGarp(Cfg.GarpMasterRepeat);
                     break;
-                case ShutdownEvent: Shutdown(); break;
+                case ShutdownEvent shutdown: Shutdown(shutdown.Deleted); break;
                 case SyncGotoMasterEvent:
                     if (_s.State == VrrpStateKind.Backup) GotoMaster(VrrpTransitionReason.SyncGroup);
                     break;
@@ -373,7 +373,7 @@ public static class VrrpInstanceMachine
             else ClearFault(VrrpFaults.Tracker, VrrpTransitionReason.TrackerRecovered);
         }
 
-        private void Shutdown()
+        private void Shutdown(bool deleted)
         {
             if (_s.State == VrrpStateKind.Stopped) return;
             // RFC 6.4.3 Shutdown: send an advert with priority 0 so a backup takes over at once.
@@ -386,7 +386,7 @@ public static class VrrpInstanceMachine
             var wasStarted = _s.State != VrrpStateKind.Init;
             _s = _s with { WantState = VrrpStateKind.Stopped, Timers = _s.Timers.Clear() };
             Transition(VrrpStateKind.Stopped, VrrpTransitionReason.Shutdown);
-            if (wasStarted) Notify(VrrpNotifyState.Stop);
+            if (wasStarted) Notify(deleted ? VrrpNotifyState.Deleted : VrrpNotifyState.Stop);
         }
 
         private void SyncGotoBackup()
@@ -500,6 +500,7 @@ public static class VrrpInstanceMachine
             {
                 // Two masters: the other one has lost the election. Re-advertise so it steps down.
                 _actions.Add(new OtherMasterDetected(source ?? NoAddress, advert.Priority));
+                Count(VrrpCounter.OtherMasterSeen);
                 if (!Cfg.LowerPrioNoAdvert)
                 {
                     SendAdvert(eff);
@@ -517,6 +518,7 @@ public static class VrrpInstanceMachine
             // Outvoted: higher priority, or equal priority and a higher primary address. For a
             // moment there were two masters: say so, whichever side of the split we were on.
             _actions.Add(new OtherMasterDetected(source ?? NoAddress, advert.Priority));
+            Count(VrrpCounter.OtherMasterSeen);
             if (Cfg.Version == VrrpVersion.V3) _s = _s with { MasterAdverIntervalMicros = AdvertIntervalMicros(advert) };
             _s = _s with { MasterAddress = source, MasterPriority = advert.Priority, NextMasterReason = VrrpTransitionReason.MasterDownTimerExpired };
             LeaveMaster(VrrpStateKind.Backup, VrrpTransitionReason.HigherPriorityAdvert, sendPriorityZero: false);

@@ -18,6 +18,7 @@ public sealed class VrrpRawSocket : IDisposable
 {
     private readonly Socket _socket;
     private readonly int _fd;
+    private readonly HashSet<IPAddress> _groups = [];
 
     public string Interface { get; }
     public int InterfaceIndex { get; }
@@ -50,9 +51,11 @@ public sealed class VrrpRawSocket : IDisposable
             // .NET refuses protocol 112 in new Socket(...), but wraps a descriptor we made.
             socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
             LinuxNative.BindToDevice(fd, interfaceName);
-            if (family == AddressFamily.InterNetwork) ConfigureIpv4(fd, interfaceIndex, groups);
-            else ConfigureIpv6(fd, interfaceIndex, groups, bindAddress);
-            return new VrrpRawSocket(socket, fd, interfaceName, interfaceIndex, family);
+            if (family == AddressFamily.InterNetwork) ConfigureIpv4(fd, interfaceIndex);
+            else ConfigureIpv6(fd, interfaceIndex, bindAddress);
+            var raw = new VrrpRawSocket(socket, fd, interfaceName, interfaceIndex, family);
+            foreach (var g in groups) raw.Join(g);
+            return raw;
         }
         catch
         {
@@ -62,7 +65,44 @@ public sealed class VrrpRawSocket : IDisposable
         }
     }
 
-    private static unsafe void ConfigureIpv4(int fd, int index, IEnumerable<IPAddress> groups)
+    /// <summary>The multicast groups joined on this interface.</summary>
+    public IReadOnlyCollection<IPAddress> Groups
+    {
+        get
+        {
+            lock (_groups) return [.. _groups];
+        }
+    }
+
+    /// <summary>Joins a multicast group on the socket's interface (once; again is a no-op).</summary>
+    public unsafe void Join(IPAddress group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        if (group.AddressFamily != Family) throw new ArgumentException($"{group} is not {Family}", nameof(group));
+        lock (_groups)
+        {
+            if (_groups.Contains(group)) return;
+            if (Family == AddressFamily.InterNetwork)
+            {
+                var mreqn = stackalloc byte[12];
+                new Span<byte>(mreqn, 12).Clear();
+                group.TryWriteBytes(new Span<byte>(mreqn, 4), out _);
+                *(int*)(mreqn + 8) = InterfaceIndex;
+                LinuxNative.Check(LinuxNative.setsockopt(_fd, LinuxNative.IPPROTO_IP, LinuxNative.IP_ADD_MEMBERSHIP, mreqn, 12), $"IP_ADD_MEMBERSHIP {group} on {Interface}");
+            }
+            else
+            {
+                var mreq = stackalloc byte[20];
+                new Span<byte>(mreq, 20).Clear();
+                group.TryWriteBytes(new Span<byte>(mreq, 16), out _);
+                *(int*)(mreq + 16) = InterfaceIndex;
+                LinuxNative.Check(LinuxNative.setsockopt(_fd, LinuxNative.IPPROTO_IPV6, LinuxNative.IPV6_ADD_MEMBERSHIP, mreq, 20), $"IPV6_JOIN_GROUP {group} on {Interface}");
+            }
+            _groups.Add(group);
+        }
+    }
+
+    private static unsafe void ConfigureIpv4(int fd, int index)
     {
         LinuxNative.SetInt(fd, LinuxNative.IPPROTO_IP, LinuxNative.IP_HDRINCL, 1, "IP_HDRINCL");
         // With IP_HDRINCL the TTL is the one in our header; these cover anything sent without it.
@@ -73,16 +113,9 @@ public sealed class VrrpRawSocket : IDisposable
         new Span<byte>(mreqn, 12).Clear();
         *(int*)(mreqn + 8) = index;
         LinuxNative.Check(LinuxNative.setsockopt(fd, LinuxNative.IPPROTO_IP, LinuxNative.IP_MULTICAST_IF, mreqn, 12), "IP_MULTICAST_IF");
-        foreach (var g in groups)
-        {
-            new Span<byte>(mreqn, 12).Clear();
-            g.TryWriteBytes(new Span<byte>(mreqn, 4), out _);
-            *(int*)(mreqn + 8) = index;
-            LinuxNative.Check(LinuxNative.setsockopt(fd, LinuxNative.IPPROTO_IP, LinuxNative.IP_ADD_MEMBERSHIP, mreqn, 12), $"IP_ADD_MEMBERSHIP {g}");
-        }
     }
 
-    private static unsafe void ConfigureIpv6(int fd, int index, IEnumerable<IPAddress> groups, IPAddress? bindAddress)
+    private static unsafe void ConfigureIpv6(int fd, int index, IPAddress? bindAddress)
     {
         LinuxNative.SetInt(fd, LinuxNative.IPPROTO_IPV6, LinuxNative.IPV6_CHECKSUM, VrrpMessage.ChecksumOffset, "IPV6_CHECKSUM");
         LinuxNative.SetInt(fd, LinuxNative.IPPROTO_IPV6, LinuxNative.IPV6_MULTICAST_HOPS, VrrpConstants.Ttl, "IPV6_MULTICAST_HOPS");
@@ -91,14 +124,6 @@ public sealed class VrrpRawSocket : IDisposable
         LinuxNative.SetInt(fd, LinuxNative.IPPROTO_IPV6, LinuxNative.IPV6_MULTICAST_IF, index, "IPV6_MULTICAST_IF");
         LinuxNative.SetInt(fd, LinuxNative.IPPROTO_IPV6, LinuxNative.IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
         LinuxNative.SetInt(fd, LinuxNative.IPPROTO_IPV6, LinuxNative.IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
-        var mreq = stackalloc byte[20];
-        foreach (var g in groups)
-        {
-            new Span<byte>(mreq, 20).Clear();
-            g.TryWriteBytes(new Span<byte>(mreq, 16), out _);
-            *(int*)(mreq + 16) = index;
-            LinuxNative.Check(LinuxNative.setsockopt(fd, LinuxNative.IPPROTO_IPV6, LinuxNative.IPV6_ADD_MEMBERSHIP, mreq, 20), $"IPV6_JOIN_GROUP {g}");
-        }
         if (bindAddress is not null)
         {
             var sa = stackalloc byte[28];

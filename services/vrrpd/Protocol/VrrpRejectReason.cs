@@ -67,6 +67,8 @@ public enum VrrpCounter
     VersionError,
     /// <summary>Vigil's own: keepalived rejects such adverts without counting them.</summary>
     UnknownUnicastSource,
+    /// <summary>Vigil's own: as MASTER we heard another master (split brain, or a preempting peer).</summary>
+    OtherMasterSeen,
 }
 
 public static class VrrpCounterExtensions
@@ -91,6 +93,7 @@ public static class VrrpCounterExtensions
         VrrpCounter.ChecksumError => "chk_err",
         VrrpCounter.VersionError => "vers_err",
         VrrpCounter.UnknownUnicastSource => "unknown_unicast_src",
+        VrrpCounter.OtherMasterSeen => "other_master_seen",
         _ => throw new ArgumentOutOfRangeException(nameof(counter), counter, null),
     };
 }
