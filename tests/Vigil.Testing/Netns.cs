@@ -1,8 +1,7 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
-using Vigil.Testing;
 
-namespace Vigil.Vrrpd.Tests;
+namespace Vigil.Testing;
 
 /// <summary>
 /// Runs code inside a lab host's network namespace, in this process: a fresh thread enters the
@@ -10,14 +9,30 @@ namespace Vigil.Vrrpd.Tests;
 /// for their whole life, whichever thread later uses them; the thread itself then ends, so no
 /// pooled thread is ever left in a foreign namespace.
 /// </summary>
-internal static partial class Netns
+public static partial class Netns
 {
     private const int CLONE_NEWNET = 0x40000000;
 
-    public static T Run<T>(LabHost host, Func<T> code) => Run(host.Namespace, code);
+    public static T Run<T>(LabHost host, Func<T> code)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return Run(host.Namespace, code);
+    }
 
+    public static void Run(LabHost host, Action code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        Run(host, () =>
+        {
+            code();
+            return 0;
+        });
+    }
+
+    /// <summary>Runs the code in the named namespace (/run/netns/NAME).</summary>
     public static T Run<T>(string ns, Func<T> code)
     {
+        ArgumentNullException.ThrowIfNull(code);
         T result = default!;
         ExceptionDispatchInfo? error = null;
         var thread = new Thread(() =>
