@@ -91,6 +91,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
             _alerts = _ownedAlerts;
         }
         _random = _options.Random ?? System.Random.Shared.NextDouble;
+        _coalesceTicks = (long)(_time.TimestampFrequency * 0.002);
         _scheduler = new CheckScheduler(_time, () => Send(TickMessage.Instance),
             _options.StartProbesInline ? CheckScheduler.DispatchInline : null, RecordTimerLateness);
         // The loop gets a thread of its own: under load it must not queue behind (or starve) the
@@ -358,7 +359,20 @@ public sealed partial class CheckEngine : IAsyncDisposable
         }
     }
 
-    private void Post(ProbeCompletion completion) => Send(completion);
+    /// <summary>
+    /// A probe result for the loop. When the scheduler wakes the loop within a couple of
+    /// milliseconds anyway (it does about every millisecond while thousands of checks run), the
+    /// result waits for that wake-up instead of waking the loop itself: one thread wake-up per
+    /// result was a tenth of a core at 10,000 checks a second.
+    /// </summary>
+    private void Post(ProbeCompletion completion)
+    {
+        if (!_inbox.Writer.TryWrite(completion)) return;
+        var armed = _scheduler.ArmedFor;
+        if (armed == long.MaxValue || armed - _time.GetTimestamp() > _coalesceTicks) _wake.Set();
+    }
+
+    private readonly long _coalesceTicks;
 
     /// <summary>Queues a message for the loop and wakes it.</summary>
     private bool Send(object message)

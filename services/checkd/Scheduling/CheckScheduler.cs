@@ -49,6 +49,10 @@ internal sealed class CheckScheduler : IDisposable
         }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>When the next wake-up is due (a timestamp), long.MaxValue when none is armed.
+    /// Read from any thread.</summary>
+    public long ArmedFor => Volatile.Read(ref _armedFor);
+
     /// <summary>Checks waiting (including stale entries not yet dropped).</summary>
     public int Count => _queue.Count;
 
@@ -66,7 +70,7 @@ internal sealed class CheckScheduler : IDisposable
     public void OnTick()
     {
         Volatile.Write(ref _tickPending, 0);
-        _armedFor = long.MaxValue;
+        Volatile.Write(ref _armedFor, long.MaxValue);
         var now = _time.GetTimestamp();
         var batch = new CheckerRunner[BatchSize];
         var count = 0;
@@ -103,7 +107,7 @@ internal sealed class CheckScheduler : IDisposable
 
     private void Arm(long due)
     {
-        _armedFor = due;
+        Volatile.Write(ref _armedFor, due);
         var delay = _time.GetElapsedTime(_time.GetTimestamp(), due);
         _timer.Change(delay < Granularity ? Granularity : delay, Timeout.InfiniteTimeSpan);
     }
