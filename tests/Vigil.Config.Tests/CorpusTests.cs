@@ -54,8 +54,7 @@ public sealed class CorpusTests
         Assert.NotNull(again.Config);
         if (again.Config != config)
         {
-            var diff = ConfigDiff.Compute(config, again.Config!);
-            Assert.Fail($"round trip differs:\n{ConfigJson.Serialize(config)}\n---\n{ConfigJson.Serialize(again.Config!)}\n--- text:\n{text}");
+            Assert.Fail($"round trip differs:\n{TestSupport.JsonDifference(config, again.Config!)}\n--- text:\n{text}");
         }
         // The printed text is clean: nothing keepalived would report except scripts without script security.
         Assert.All(again.Reported(), d => Assert.Equal(Vigil.Config.Diagnostics.ConfigErrorClass.SecurityError, d.Class));

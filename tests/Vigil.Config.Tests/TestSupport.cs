@@ -25,6 +25,18 @@ internal static class TestSupport
 
     public static string ConfigDir => Path.Combine(RepoRoot, "tests", "Config");
 
+    /// <summary>The first lines where the two models' JSON differ, with some context.</summary>
+    public static string JsonDifference(Model.KeepalivedConfig a, Model.KeepalivedConfig b)
+    {
+        var x = Output.ConfigJson.Serialize(a).Split('\n');
+        var y = Output.ConfigJson.Serialize(b).Split('\n');
+        var i = 0;
+        while (i < x.Length && i < y.Length && x[i] == y[i]) i++;
+        if (i == x.Length && i == y.Length) return "(same JSON; the models differ in a way JSON does not show)";
+        var from = Math.Max(0, i - 8);
+        return "expected JSON:\n" + string.Join('\n', x.Skip(from).Take(14)) + "\n--- read back:\n" + string.Join('\n', y.Skip(from).Take(14));
+    }
+
     public static string Describe(IEnumerable<Diagnostic> diagnostics) => string.Join("\n", diagnostics.Select(d => d.ToString()));
 
     /// <summary>Diagnostics keepalived would report (they set the exit status).</summary>

@@ -394,7 +394,8 @@ internal sealed partial class ConfigBuilder
             }
             _diag.Error(n.ArgPosition(i), $"Unknown option {word} specified for lvs_timeouts");
         }
-        return g with { LvsTimeouts = t };
+        // Nothing valid given: keepalived's timeouts stay unset (null in the model).
+        return t is { Tcp: null, TcpFin: null, Udp: null } ? g : g with { LvsTimeouts = t };
     }
 
     private GlobalDefs LvsSyncDaemonKeyword(ConfigNode n, GlobalDefs g)

@@ -386,10 +386,11 @@ internal sealed partial class ConfigBuilder
                     "flag-1" => SchedulerFlags.Flag1,
                     "flag-2" => SchedulerFlags.Flag2,
                     "flag-3" => SchedulerFlags.Flag3,
-                    "sh-port" when vs.Scheduler == "sh" => SchedulerFlags.ShPort,
-                    "sh-fallback" when vs.Scheduler == "sh" => SchedulerFlags.ShFallback,
-                    "mh-port" when vs.Scheduler == "mh" => SchedulerFlags.MhPort,
-                    "mh-fallback" when vs.Scheduler == "mh" => SchedulerFlags.MhFallback,
+                    // The scheduler-specific names only count after "lb_algo sh" / "lb_algo mh".
+                    "sh-port" when vs.Scheduler == "sh" => SchedulerFlags.Flag2,
+                    "sh-fallback" when vs.Scheduler == "sh" => SchedulerFlags.Flag1,
+                    "mh-port" when vs.Scheduler == "mh" => SchedulerFlags.Flag2,
+                    "mh-fallback" when vs.Scheduler == "mh" => SchedulerFlags.Flag1,
                     _ => SchedulerFlags.None,
                 };
                 if (flag == SchedulerFlags.None)

@@ -42,21 +42,28 @@ public sealed record Forwarding(ForwardingMethod Method, TunnelType TunnelType =
     public static Forwarding Nat { get; } = new(ForwardingMethod.Nat);
 }
 
-/// <summary>IPVS scheduler flags (lb_algo flags).</summary>
+/// <summary>
+/// IPVS service flags as the kernel takes them (IP_VS_SVC_F_*). The scheduler flags are
+/// generic bits whose meaning depends on the scheduler: keepalived's sh-fallback / mh-fallback
+/// set <see cref="Flag1"/>, sh-port / mh-port set <see cref="Flag2"/>.
+/// </summary>
 [Flags]
 [JsonConverter(typeof(JsonStringEnumConverter<SchedulerFlags>))]
 public enum SchedulerFlags
 {
     None = 0,
-    /// <summary>One-packet scheduling (UDP).</summary>
-    Ops = 1,
-    Flag1 = 2,
-    Flag2 = 4,
-    Flag3 = 8,
-    ShPort = 16,
-    ShFallback = 32,
-    MhPort = 64,
-    MhFallback = 128,
+
+    /// <summary>ops: one-packet scheduling (UDP), IP_VS_SVC_F_ONEPACKET.</summary>
+    Ops = 0x04,
+
+    /// <summary>flag-1, sh-fallback, mh-fallback: IP_VS_SVC_F_SCHED1.</summary>
+    Flag1 = 0x08,
+
+    /// <summary>flag-2, sh-port, mh-port: IP_VS_SVC_F_SCHED2.</summary>
+    Flag2 = 0x10,
+
+    /// <summary>flag-3: IP_VS_SVC_F_SCHED3.</summary>
+    Flag3 = 0x20,
 }
 
 public enum VirtualServerKind

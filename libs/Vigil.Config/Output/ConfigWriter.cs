@@ -294,7 +294,8 @@ public static class ConfigWriter
             if (i.UnicastTtl is { } ttl && !(i.Family == AddressFamily.InterNetwork && ttl == 255)) w.Line("unicast_ttl", Num(ttl));
         }
         w.LineIf(i.UnicastFaultNoPeer, "unicast_fault_no_peer");
-        w.LineIf(i.CheckUnicastSource && !g.VrrpCheckUnicastSrc && i.Unicast && i.UnicastPeers.All(p => p.MinTtl == 0 && p.MaxTtl == 255), "check_unicast_src");
+        // A peer's min_ttl/max_ttl implies check_unicast_src.
+        w.LineIf(i.CheckUnicastSource && !g.VrrpCheckUnicastSrc && (!i.Unicast || i.UnicastPeers.All(p => p.MinTtl == 0 && p.MaxTtl == 255)), "check_unicast_src");
         if (i.OldUnicastChecksum != OldUnicastChecksum.Auto) w.Line("old_unicast_checksum", i.OldUnicastChecksum == OldUnicastChecksum.Never ? "never" : "");
         w.LineIf(i.V3ChecksumAsV2, "v3_checksum_as_v2");
         WriteAddressBlock(w, "virtual_ipaddress", i.VirtualIpAddresses, isStatic: false);
@@ -445,15 +446,12 @@ public static class ConfigWriter
                 break;
         }
         w.Line("lb_algo", vs.Scheduler);
-        foreach (var (flag, keyword) in new[]
-                 {
-                     (SchedulerFlags.Ops, "ops"), (SchedulerFlags.Flag1, "flag-1"), (SchedulerFlags.Flag2, "flag-2"),
-                     (SchedulerFlags.Flag3, "flag-3"), (SchedulerFlags.ShPort, "sh-port"), (SchedulerFlags.ShFallback, "sh-fallback"),
-                     (SchedulerFlags.MhPort, "mh-port"), (SchedulerFlags.MhFallback, "mh-fallback"),
-                 })
-        {
-            w.LineIf(vs.SchedulerFlags.HasFlag(flag), keyword);
-        }
+        // Scheduler flags by the scheduler's own names where it has them (sh, mh), else generically.
+        var prefix = vs.Scheduler is "sh" or "mh" ? vs.Scheduler : null;
+        w.LineIf(vs.SchedulerFlags.HasFlag(SchedulerFlags.Ops), "ops");
+        w.LineIf(vs.SchedulerFlags.HasFlag(SchedulerFlags.Flag1), prefix is null ? "flag-1" : prefix + "-fallback");
+        w.LineIf(vs.SchedulerFlags.HasFlag(SchedulerFlags.Flag2), prefix is null ? "flag-2" : prefix + "-port");
+        w.LineIf(vs.SchedulerFlags.HasFlag(SchedulerFlags.Flag3), "flag-3");
         w.Line("lb_kind", ForwardingText(vs.Forwarding));
         w.LineIf(vs.PersistenceTimeout is not null, "persistence_timeout", Num((long)(vs.PersistenceTimeout?.TotalSeconds ?? 0)));
         w.LineIf(vs.PersistenceGranularity is not null, "persistence_granularity", vs.PersistenceGranularity);
@@ -627,7 +625,25 @@ public static class ConfigWriter
     }
 
     /// <summary>A script or regex: double quotes, with backslash and double quote escaped (keepalived's quoted-escaped reading).</summary>
-    internal static string QuoteEscaped(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    internal static string QuoteEscaped(string s)
+    {
+        var sb = new StringBuilder(s.Length + 2).Append('"');
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '\\': sb.Append("\\\\"); break;
+                case '"': sb.Append("\\\""); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                // Three octal digits: keepalived reads at most three (a \x escape would run on into hex digits).
+                case < ' ' or '\x7f': sb.Append('\\').Append(Convert.ToString(c, 8).PadLeft(3, '0')); break;
+                default: sb.Append(c); break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
 
     private static string Bool(bool b) => b ? "true" : "false";
 
@@ -684,9 +700,22 @@ public static class ConfigWriter
             foreach (var v in values)
             {
                 Indent();
-                _sb.AppendLine(v);
+                _sb.AppendLine(ProtectFirstWord(v));
             }
             Close();
+        }
+
+        /// <summary>
+        /// A value line whose first word the reader would take as a directive (include..., $NAME,
+        /// @id, ~SEQ) gets that word quoted; keepalived drops the quotes when it reads the value.
+        /// </summary>
+        private static string ProtectFirstWord(string line)
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            var first = space < 0 ? line : line[..space];
+            var directive = first is "include" or "includer" or "includem" or "includew" or "includeb" or "includea"
+                || (first.Length > 0 && first[0] is '$' or '@' or '~');
+            return directive && !first.StartsWith('"') ? "\"" + first + "\"" + line[first.Length..] : line;
         }
 
         private void Indent() => _sb.Append(' ', _depth * 4);

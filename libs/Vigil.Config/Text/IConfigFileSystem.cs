@@ -85,10 +85,14 @@ public sealed class InMemoryFileSystem : IConfigFileSystem
     public string CurrentDirectory { get; }
 
     /// <summary>Adds (or replaces) a file; parent directories are created.</summary>
-    public InMemoryFileSystem Add(string path, string text, bool executable = false)
+    public InMemoryFileSystem Add(string path, string text, bool executable = false) =>
+        Add(path, System.Text.Encoding.UTF8.GetBytes(text), executable);
+
+    /// <summary>Adds (or replaces) a file with exactly these bytes; parent directories are created.</summary>
+    public InMemoryFileSystem Add(string path, byte[] content, bool executable = false)
     {
         path = ConfigPath.Normalize(path);
-        _files[path] = System.Text.Encoding.UTF8.GetBytes(text);
+        _files[path] = content;
         if (executable) _executables.Add(path); else _executables.Remove(path);
         for (var dir = ConfigPath.DirectoryOf(path); ; dir = ConfigPath.DirectoryOf(dir))
         {
