@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Sockets;
+using Google.Protobuf.WellKnownTypes;
+using Vigil.Hosting;
+using Vigil.Netlink.Route;
+using Vigil.Vrrp.V1;
+using Vigil.Vrrpd.Api;
+using Vigil.Vrrpd.Engine;
+using Vigil.Vrrpd.Protocol;
+using AddressFamily = System.Net.Sockets.AddressFamily;
+
+namespace Vigil.Vrrpd.Tests.Api;
+
+public sealed class ConfigMapperTests
+{
+    private static VrrpConfig Valid()
+    {
+        var c = Specs.Config(Specs.Instance(100, "10.0.0.100/24"));
+        c.Scripts.Add(new ScriptSpec { Name = "chk", Script = "[ -f /tmp/hehe ]", Interval = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)), Weight = -2, Fall = 3, Rise = 1 });
+        c.TrackFiles.Add(new TrackFileSpec { Name = "tf", File = "/tmp/vigil-tf", Weight = 1 });
+        c.Instances[0].TrackScripts.Add(new TrackScript { Script = "chk" });
+        c.Instances[0].TrackFiles.Add(new TrackFile { TrackFile_ = "tf", Weight = 5, HasWeight = true });
+        c.Instances[0].TrackInterfaces.Add(new TrackInterface { Interface = "eth1", Weight = 0 });
+        return c;
+    }
+
+    private static InvalidArgumentException Invalid(Action<VrrpConfig> mutate)
+    {
+        var c = Valid();
+        mutate(c);
+        return Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToDaemonConfig(c));
+    }
+
+    [Fact]
+    public void ToDaemonConfig_Valid_MapsEveryPart()
+    {
+        var d = ConfigMapper.ToDaemonConfig(Valid());
+        var i = Assert.Single(d.Instances);
+        Assert.Equal("VI_1", i.Config.Name);
+        Assert.Equal(51, i.Config.Vrid);
+        Assert.Equal(AddressFamily.InterNetwork, i.Config.Family);
+        Assert.Equal(VrrpAuthType.SimplePassword, i.Config.AuthType);
+        Assert.Equal([IPAddress.Parse("10.0.0.100")], i.Config.VirtualAddresses);
+        Assert.Equal(24, i.VirtualAddresses[0].Prefix.PrefixLength);
+        Assert.Equal("eth0", i.VirtualAddresses[0].Device);
+        Assert.Equal(new Vigil.Vrrpd.Daemon.TrackScriptRef("chk", -2, false), Assert.Single(i.TrackScripts));
+        Assert.Equal(new Vigil.Vrrpd.Daemon.TrackFileRef("tf", 5, false), Assert.Single(i.TrackFiles));
+        Assert.Equal(3, d.Scripts["chk"].Fall);
+        Assert.Equal(TimeSpan.FromSeconds(1), d.Scripts["chk"].Timeout);
+    }
+
+    [Fact]
+    public void ToDaemonConfig_ZeroValues_GetKeepalivedDefaults()
+    {
+        var c = new VrrpConfig();
+        c.Instances.Add(new InstanceSpec { Name = "VI_1", Interface = "eth0", VirtualRouterId = 7, VirtualAddresses = { new VirtualAddress { Address = "fd00::7" } } });
+        var i = Assert.Single(ConfigMapper.ToDaemonConfig(c).Instances).Config;
+        Assert.Equal(100, i.Priority);
+        Assert.Equal(VrrpVersion.V2, i.Version);
+        Assert.Equal(TimeSpan.FromSeconds(1), i.AdvertInterval);
+        Assert.Equal(3, i.DownTimerAdverts);
+        Assert.Equal(AddressFamily.InterNetworkV6, i.Family);
+        Assert.Equal(TimeSpan.FromSeconds(5), i.GarpMasterDelay);
+        Assert.Equal(5, i.GarpMasterRepeat);
+    }
+
+    [Fact]
+    public void ToDaemonConfig_VipOptions_BecomeAddressOptions()
+    {
+        var c = Valid();
+        c.Instances[0].VirtualAddresses.Add(new VirtualAddress { Address = "10.0.0.101/24", Broadcast = "10.0.0.255", Device = "eth1", Scope = "link", Label = "eth1:vip", Noprefixroute = true });
+        c.Instances[0].ExcludedAddresses.Add(new VirtualAddress { Address = "fd00::101/64" });
+        var i = ConfigMapper.ToDaemonConfig(c).Instances[0];
+        var vip = i.VirtualAddresses[1].ToInterfaceAddress();
+        Assert.Equal("10.0.0.101/24 brd 10.0.0.255 scope link dev eth1 label eth1:vip noprefixroute", vip.ToString());
+        Assert.Equal(AddressFlags.NoDad, i.ExcludedAddresses[0].ToInterfaceAddress().Flags);
+        Assert.Equal([IPAddress.Parse("fd00::101")], i.Config.ExcludedVirtualAddresses);
+    }
+
+    [Theory]
+    [InlineData("vrid0", "instances[VI_1].virtual_router_id", "0 is not 1..255")]
+    [InlineData("vrid300", "instances[VI_1].virtual_router_id", "300 is not 1..255")]
+    [InlineData("prio256", "instances[VI_1].priority", "256 is not 1..255")]
+    [InlineData("badvip", "instances[VI_1].virtual_addresses[0].address", "'10.0.0.300' is not an address")]
+    [InlineData("v6vip", "instances[VI_1].virtual_addresses[1]", "fd00::1 is not IPv4")]
+    [InlineData("version4", "instances[VI_1].version", "4 is not 2 or 3")]
+    [InlineData("v2halfsecond", "instances[VI_1].advert_interval", "VRRPv2 needs whole seconds")]
+    [InlineData("noiface", "instances[VI_1].interface", "missing")]
+    [InlineData("longpass", "instances[VI_1].auth_password", "PASS needs a password of 1..8 bytes")]
+    [InlineData("noscript", "instances[VI_1].track_scripts[0].script", "vrrp_script 'nope' is not defined")]
+    [InlineData("weight", "instances[VI_1].track_interfaces[0].weight", "300 is not -253..253")]
+    [InlineData("dup", "instances[VI_1].name", "defined twice")]
+    [InlineData("group", "sync_groups[G1].members", "instance VI_9 does not exist")]
+    [InlineData("vmac", "instances[VI_1].use_vmac", "not supported yet")]
+    [InlineData("scriptparse", "scripts[chk].script", "")]
+    [InlineData("user", "instances[VI_1].notify.user", "does not exist")]
+    [InlineData("sameVrid", "instances[VI_2].virtual_router_id", "VRID 51 is used by VI_1 and VI_2 on eth0")]
+    public void ToDaemonConfig_BadInput_InvalidArgumentNamingTheField(string what, string field, string message)
+    {
+        var e = Invalid(c =>
+        {
+            var i = c.Instances[0];
+            switch (what)
+            {
+                case "vrid0": i.VirtualRouterId = 0; break;
+                case "vrid300": i.VirtualRouterId = 300; break;
+                case "prio256": i.Priority = 256; break;
+                case "badvip": i.VirtualAddresses[0].Address = "10.0.0.300"; break;
+                case "v6vip": i.VirtualAddresses.Add(new VirtualAddress { Address = "fd00::1" }); break;
+                case "version4": i.Version = 4; break;
+                case "v2halfsecond": i.AdvertInterval = Duration.FromTimeSpan(TimeSpan.FromSeconds(1.5)); break;
+                case "noiface": i.Interface = ""; break;
+                case "longpass": i.AuthPassword = "123456789"; break;
+                case "noscript": i.TrackScripts[0].Script = "nope"; break;
+                case "weight": i.TrackInterfaces[0].Weight = 300; break;
+                case "dup": c.Instances.Add(i.Clone()); break;
+                case "group": c.SyncGroups.Add(new SyncGroupSpec { Name = "G1", Members = { "VI_1", "VI_9" } }); break;
+                case "vmac": i.UseVmac = true; break;
+                case "scriptparse": c.Scripts[0].Script = "echo 'unterminated"; break;
+                case "user": i.Notify = new NotifySpec { User = "no-such-user-vigil" }; break;
+                case "sameVrid":
+                    var other = i.Clone();
+                    other.Name = "VI_2";
+                    c.Instances.Add(other);
+                    break;
+            }
+        });
+        Assert.Equal(field, e.Field);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void ToDaemonConfig_MissingConfig_InvalidArgument()
+    {
+        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToDaemonConfig(null));
+        Assert.Equal("config", e.Field);
+    }
+
+    [Fact]
+    public void ToDaemonConfig_SameSpecTwice_SameKeys_AndNotifyChangeKeepsEngineKey()
+    {
+        var a = ConfigMapper.ToDaemonConfig(Valid()).Instances[0];
+        var b = ConfigMapper.ToDaemonConfig(Valid()).Instances[0];
+        Assert.Equal(a.EngineKey, b.EngineKey);
+        Assert.Equal(a.FullKey, b.FullKey);
+        var c = Valid();
+        c.Instances[0].Notify = new NotifySpec { NotifyMaster = "/bin/true" };
+        var n = ConfigMapper.ToDaemonConfig(c).Instances[0];
+        Assert.Equal(a.EngineKey, n.EngineKey);
+        Assert.NotEqual(a.FullKey, n.FullKey);
+        c.Instances[0].Priority = 101;
+        Assert.NotEqual(a.EngineKey, ConfigMapper.ToDaemonConfig(c).Instances[0].EngineKey);
+    }
+
+    [Fact]
+    public void ToDaemonConfig_SyncGroup_SetsMembersGroup()
+    {
+        var c = Valid();
+        var second = Specs.Instance(100, "10.0.1.100/24", vrid: 52, name: "VI_2");
+        c.Instances.Add(second);
+        c.SyncGroups.Add(new SyncGroupSpec { Name = "G1", Members = { "VI_1", "VI_2" }, Notify = new NotifySpec { NotifyMaster = "/bin/true" } });
+        var d = ConfigMapper.ToDaemonConfig(c);
+        Assert.All(d.Instances, i => Assert.Equal("G1", i.Config.SyncGroup));
+        Assert.NotNull(d.Group("G1")!.Notify.Master);
+    }
+}
