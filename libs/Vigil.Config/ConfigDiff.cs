@@ -71,6 +71,12 @@ public sealed record ConfigDiff
 
     public NamedChanges BfdInstances { get; init; } = new([], [], []);
 
+    public NamedChanges TrackGroups { get; init; } = new([], [], []);
+
+    public bool GarpGroupsChanged { get; init; }
+
+    public bool SslChanged { get; init; }
+
     public bool StaticAddressesChanged { get; init; }
 
     public bool StaticRoutesChanged { get; init; }
@@ -88,7 +94,7 @@ public sealed record ConfigDiff
     public bool IsEmpty =>
         !GlobalChanged && AddedInstances.IsEmpty && RemovedInstances.IsEmpty && ChangedInstances.IsEmpty
         && SyncGroups.IsEmpty && VrrpScripts.IsEmpty && TrackFiles.IsEmpty && TrackProcesses.IsEmpty && BfdInstances.IsEmpty
-        && !StaticAddressesChanged && !StaticRoutesChanged && !StaticRulesChanged && VirtualServerGroups.IsEmpty
+        && TrackGroups.IsEmpty && !GarpGroupsChanged && !SslChanged && !StaticAddressesChanged && !StaticRoutesChanged && !StaticRulesChanged && VirtualServerGroups.IsEmpty
         && AddedVirtualServers.IsEmpty && RemovedVirtualServers.IsEmpty && ChangedVirtualServers.IsEmpty;
 
     public static ConfigDiff Compute(KeepalivedConfig old, KeepalivedConfig @new)
@@ -107,6 +113,9 @@ public sealed record ConfigDiff
             TrackFiles = Named(old.TrackFiles, @new.TrackFiles, f => f.Name),
             TrackProcesses = Named(old.TrackProcesses, @new.TrackProcesses, p => p.Name),
             BfdInstances = Named(old.BfdInstances, @new.BfdInstances, b => b.Name),
+            TrackGroups = Named(old.TrackGroups, @new.TrackGroups, g => g.Name),
+            GarpGroupsChanged = old.GarpGroups != @new.GarpGroups,
+            SslChanged = old.Ssl != @new.Ssl,
             StaticAddressesChanged = old.StaticAddresses != @new.StaticAddresses,
             StaticRoutesChanged = old.StaticRoutes != @new.StaticRoutes,
             StaticRulesChanged = old.StaticRules != @new.StaticRules,

@@ -110,6 +110,7 @@ public static class ConfigLoader
         var builder = new ConfigBuilder(diagnostics, options.Host, mainFile);
         builder.NoteScriptNames(tree);
         var config = builder.Build(tree);
+        diagnostics.SortByReadingOrder(builder.CompletionStart, reader.OrderOf);
         return new ConfigLoadResult(config, builder.VrrpStopped, diagnostics.Items, reader.FilesRead);
     }
 }

@@ -31,6 +31,9 @@ internal sealed partial class ConfigBuilder
     /// <summary>True when keepalived's VRRP process would stop on the configuration (and keepalived with it).</summary>
     public bool VrrpStopped => _vrrpStopped;
 
+    /// <summary>How many diagnostics came from reading the blocks; keepalived's completion checks follow.</summary>
+    public int CompletionStart { get; private set; }
+
     public KeepalivedConfig Build(List<ConfigNode> roots)
     {
         foreach (var node in roots)
@@ -91,6 +94,7 @@ internal sealed partial class ConfigBuilder
             }
         }
 
+        CompletionStart = _diag.Items.Count;
         var global = CompleteGlobal();
         if (_nonExistentInterface is { } missingAt)
         {

@@ -25,6 +25,24 @@ internal sealed class DiagnosticBag
     public void Fatal(SourcePosition at, string message, ConfigErrorClass cls = ConfigErrorClass.Fatal) =>
         Add(new Diagnostic(DiagnosticSeverity.Error, cls, at, message));
 
+    /// <summary>
+    /// Puts the first <paramref name="count"/> diagnostics in reading order (stable; one whose
+    /// position has no order stays after the one before it), as keepalived reports while it reads.
+    /// </summary>
+    public void SortByReadingOrder(int count, Func<SourcePosition, int?> order)
+    {
+        var keyed = new List<(int Key, int Index, Diagnostic D)>(count);
+        var last = -1;
+        for (var i = 0; i < count; i++)
+        {
+            var key = order(_items[i].Position) ?? last;
+            last = key;
+            keyed.Add((key, i, _items[i]));
+        }
+        keyed.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.Index.CompareTo(b.Index));
+        for (var i = 0; i < count; i++) _items[i] = keyed[i].D;
+    }
+
     public void Add(Diagnostic d)
     {
         if (!Muted) _items.Add(d);

@@ -65,6 +65,12 @@ internal sealed class LineReader
     /// <summary>Every file opened, in order (the main file first).</summary>
     public IReadOnlyList<string> FilesRead => _filesRead;
 
+    /// <summary>The order in which physical lines were read (includes interleave with their includer).</summary>
+    private readonly Dictionary<(string File, int Line), int> _lineOrder = [];
+
+    /// <summary>Where a position comes in reading order; null if it is not a line that was read.</summary>
+    public int? OrderOf(SourcePosition at) => _lineOrder.TryGetValue((at.File, at.Line), out var order) ? order : null;
+
     private string CurrentDirectory
     {
         get
@@ -246,6 +252,7 @@ internal sealed class LineReader
             if (frame.Lines is { } lines && frame.LineIndex < lines.Length)
             {
                 var raw = lines[frame.LineIndex++];
+                _lineOrder.TryAdd((frame.DisplayPath, frame.LineIndex), _lineOrder.Count);
                 var nul = raw.IndexOf('\0');
                 if (nul >= 0) raw = raw[..nul];
                 raw = raw.TrimEnd('\r', '\n');
