@@ -159,7 +159,11 @@ public sealed class PoolLabTests(CheckdLab lab, ITestOutputHelper output) : ICla
             Assert.InRange(times[0] - started, TimeSpan.Zero, TimeSpan.FromSeconds(1.5));
             var gaps = times.Zip(times.Skip(1), (a, b) => b - a).ToList();
             output.WriteLine($"port {port}: gaps {string.Join(" ", gaps.Select(g => g.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))} ms");
-            Assert.All(gaps, g => Assert.InRange(g, delayLoop - TimeSpan.FromMilliseconds(50), delayLoop + TimeSpan.FromMilliseconds(400)));
+            // Every gap is a delay_loop (never shorter); a check held up behind the blackholed one
+            // would show a gap of its connect_timeout (3 s). The median is tight, the worst case
+            // leaves room for a busy machine while staying well below 3 s.
+            Assert.All(gaps, g => Assert.InRange(g, delayLoop - TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2.2)));
+            Assert.InRange(gaps.Order().ElementAt(gaps.Count / 2), delayLoop - TimeSpan.FromMilliseconds(50), delayLoop + TimeSpan.FromMilliseconds(150));
         }
     }
 
