@@ -69,6 +69,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
     private long _alertsQueued;
     private long _configurationsApplied;
     private long _internalErrors;
+    private long _malformedReplies;
     private long _loopLagMaxTicks;
     private long _loopLagTotalTicks;
     private long _timerLatenessMaxTicks;
@@ -242,6 +243,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
         LoopLagTotal = TimeSpan.FromTicks(Interlocked.Read(ref _loopLagTotalTicks)),
         TimerLatenessMax = TimeSpan.FromTicks(Interlocked.Read(ref _timerLatenessMaxTicks)),
         TimerLatenessTotal = TimeSpan.FromTicks(Interlocked.Read(ref _timerLatenessTotalTicks)),
+        MalformedReplies = Interlocked.Read(ref _malformedReplies),
     };
 
     /// <summary>
@@ -426,6 +428,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
             case ProbeOutcome.Failure: Interlocked.Increment(ref _probeFailures); break;
             default: Interlocked.Increment(ref _probeLocalErrors); break;
         }
+        if (result.Malformed) Interlocked.Increment(ref _malformedReplies);
 
         var timing = slot.Timing;
         var decision = slot.Config switch
@@ -455,7 +458,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
 
         if (decision.Transition != CheckerTransition.None) Interlocked.Increment(ref _checkerTransitions);
         var resultChanged = previous is null || previous.Outcome != info.Outcome || previous.Reason != info.Reason || decision.Transition != CheckerTransition.None;
-        if (resultChanged)
+        if (resultChanged && _hub.HasSubscribers)
         {
             _hub.Publish(new CheckerResultReported(++_sequence, now, vs.Key, rs.Key, StatusOf(slot), decision.Transition));
         }
@@ -575,12 +578,15 @@ public sealed partial class CheckEngine : IAsyncDisposable
         // The destinations only change with a real server, weight or quorum change.
         if (effects.ChangedRealServers.Count == 0 && !effects.VirtualServerChanged && _publishedDesired.ContainsKey(vs.Key)) return;
         var desired = PoolPolicy.Desired(vs);
-        foreach (var key in effects.ChangedRealServers)
+        if (_hub.HasSubscribers)
         {
-            var rs = vs.Find(key);
-            if (rs is not null) _hub.Publish(new RealServerUpdated(++_sequence, now, StatusOf(vs, rs, desired)));
+            foreach (var key in effects.ChangedRealServers)
+            {
+                var rs = vs.Find(key);
+                if (rs is not null) _hub.Publish(new RealServerUpdated(++_sequence, now, StatusOf(vs, rs, desired)));
+            }
+            if (effects.VirtualServerChanged) _hub.Publish(new VirtualServerUpdated(++_sequence, now, StatusOf(vs)));
         }
-        if (effects.VirtualServerChanged) _hub.Publish(new VirtualServerUpdated(++_sequence, now, StatusOf(vs)));
         if (!_publishedDesired.TryGetValue(vs.Key, out var last) || last != desired)
         {
             _publishedDesired[vs.Key] = desired;

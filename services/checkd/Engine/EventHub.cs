@@ -19,19 +19,20 @@ internal sealed class EventHub
     public long Dropped => Interlocked.Read(ref _dropped);
     public long Published => Interlocked.Read(ref _published);
 
-    public int Count
-    {
-        get
-        {
-            lock (_gate) return _subscribers.Count;
-        }
-    }
+    private volatile int _count;
+
+    /// <summary>Whether anyone listens (lets the engine skip building events nobody reads).</summary>
+    public bool HasSubscribers => _count > 0;
 
     /// <summary>Called from the engine loop.</summary>
     public Subscriber Subscribe(IReadOnlyList<CheckEvent> snapshot, int capacity)
     {
         var subscriber = new Subscriber(this, snapshot, capacity);
-        lock (_gate) _subscribers.Add(subscriber);
+        lock (_gate)
+        {
+            _subscribers.Add(subscriber);
+            _count = _subscribers.Count;
+        }
         return subscriber;
     }
 
@@ -50,7 +51,11 @@ internal sealed class EventHub
 
     public void Remove(Subscriber subscriber)
     {
-        lock (_gate) _subscribers.Remove(subscriber);
+        lock (_gate)
+        {
+            _subscribers.Remove(subscriber);
+            _count = _subscribers.Count;
+        }
         subscriber.Writer.TryComplete();
     }
 
@@ -62,6 +67,7 @@ internal sealed class EventHub
         {
             all = [.. _subscribers];
             _subscribers.Clear();
+            _count = 0;
         }
         foreach (var s in all) s.Writer.TryComplete();
     }
@@ -75,18 +81,10 @@ internal sealed class EventHub
             Snapshot = snapshot;
             _channel = Channel.CreateBounded<CheckEvent>(
                 new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true },
-                _ =>
-                {
-                    Interlocked.Increment(ref hub._dropped);
-                    Interlocked.Increment(ref _droppedHere);
-                });
+                _ => Interlocked.Increment(ref hub._dropped));
         }
 
-        private long _droppedHere;
-
         public IReadOnlyList<CheckEvent> Snapshot { get; }
-
-        public long Dropped => Interlocked.Read(ref _droppedHere);
 
         public ChannelWriter<CheckEvent> Writer => _channel.Writer;
 

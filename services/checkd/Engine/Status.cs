@@ -80,6 +80,9 @@ public sealed record EngineCounters(
 
     /// <summary>Sum of those delays.</summary>
     public TimeSpan TimerLatenessTotal { get; init; }
+
+    /// <summary>Replies from real servers that did not decode (DNS_CHECK answers).</summary>
+    public long MalformedReplies { get; init; }
 }
 
 /// <summary>An event of the ordered change stream (<see cref="CheckEngine.WatchAsync"/>).</summary>

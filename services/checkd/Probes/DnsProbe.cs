@@ -79,7 +79,7 @@ public sealed class DnsProbe(ProbeTarget target, DnsCheckConfig config, ISocketF
                 if (!DnsCodec.TryParse(packet, out var message, out var error))
                 {
                     Interlocked.Increment(ref _malformed);
-                    return ProbeResult.Fail($"malformed answer from {target.Pair}: {error}", time.GetElapsedTime(started));
+                    return ProbeResult.Fail($"malformed answer from {target.Pair}: {error}", time.GetElapsedTime(started)) with { Malformed = true };
                 }
                 return ProbeResult.Ok($"{config.QueryType} {(config.Name is "" ? "." : config.Name)}: rcode 0, {message!.Answers.Count} answer(s)", time.GetElapsedTime(started));
             }

@@ -34,8 +34,6 @@ public sealed class HttpProbe : IProbe
         _regexes = [.. config.Urls.Select(u => u.Regex is null ? null : BuildRegex(u))];
     }
 
-    public int UrlCount => _config.Urls.Count;
-
     /// <summary>.NET equivalents of the pcre2 options keepalived accepts; the others are rejected
     /// when the configuration is applied.</summary>
     public static readonly IReadOnlyDictionary<string, RegexOptions> SupportedRegexOptions = new Dictionary<string, RegexOptions>

@@ -32,6 +32,9 @@ public readonly record struct ProbeResult(ProbeOutcome Outcome, string Reason, T
     /// <summary>FILE_CHECK: the number read from the file.</summary>
     public long? Value { get; init; }
 
+    /// <summary>The peer's reply did not decode (counted; the reason names the defect).</summary>
+    public bool Malformed { get; init; }
+
     public bool IsSuccess => Outcome == ProbeOutcome.Success;
 
     public static ProbeResult Ok(string reason, TimeSpan latency) => new(ProbeOutcome.Success, reason, latency);

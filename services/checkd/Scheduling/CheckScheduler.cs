@@ -53,9 +53,6 @@ internal sealed class CheckScheduler : IDisposable
     /// Read from any thread.</summary>
     public long ArmedFor => Volatile.Read(ref _armedFor);
 
-    /// <summary>Checks waiting (including stale entries not yet dropped).</summary>
-    public int Count => _queue.Count;
-
     /// <summary>Runs the checker's step after the delay; replaces any earlier schedule of it.</summary>
     public void Schedule(CheckerRunner runner, TimeSpan delay, int step)
     {
