@@ -68,6 +68,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         var sink = new Sink(this);
         _driver = new VrrpDriver(VrrpEngineState.Create([]),
             new VrrpDriverDependencies(_transport, _vips, _arp, _notifier, time, loggers.CreateLogger("vigil-vrrpd.vrrp"), sink));
+        _wallEpoch = DateTime.UtcNow - _driver.Now;
         _loop = _driver.RunAsync(CancellationToken.None);
         _transport.StartReceiving(_driver.PostPacket, _cts.Token);
         _links.LinkChanged += OnLinkChanged;
@@ -111,7 +112,10 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         ["packet_too_short"] = (ulong)_driver.MalformedPackets,
     };
 
-    public DateTime WallClock(TimeSpan monotonic) => DateTime.UtcNow - (_driver.Now - monotonic);
+    /// <summary>A driver instant as UTC time (fixed offset, so one instant always maps to the same time).</summary>
+    public DateTime WallClock(TimeSpan monotonic) => _wallEpoch + monotonic;
+
+    private readonly DateTime _wallEpoch;
 
     // ------------------------------------------------------------------ configuration
 
