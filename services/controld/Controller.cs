@@ -60,6 +60,24 @@ public sealed partial class Controller : IAsyncDisposable
 
     public IReadOnlyCollection<Instance> Instances => _instances.Values.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
 
+    /// <summary>
+    /// The instances as vrrpd has them now (master addresses and priorities change without a
+    /// transition), or, when vrrpd does not answer, as its event stream last reported them.
+    /// </summary>
+    public async Task<IReadOnlyCollection<Instance>> CurrentInstancesAsync(CancellationToken cancellationToken)
+    {
+        if (_vrrpd is { IsReady: true } vrrpd)
+        {
+            using var channel = RpcChannel.ForUnixSocket(vrrpd.SocketPath);
+            try
+            {
+                return (await new VrrpClient(channel).ListInstancesAsync(new ListInstancesRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(1), cancellationToken))).Instances;
+            }
+            catch (RpcException) { /* fall back to the relayed state */ }
+        }
+        return Instances;
+    }
+
     /// <summary>Reads the configuration; logs every diagnostic. Null when it cannot run.</summary>
     public ConfigLoadResult Load()
     {

@@ -114,10 +114,16 @@ public sealed class LabProcess : IAsyncDisposable
     /// <summary>Sends a signal to this process only (by pid).</summary>
     public void Signal(int signal) => _ = Native.kill(_process.Id, signal);
 
+    /// <summary>Waits for the process itself to exit. (Process.WaitForExitAsync also waits for the
+    /// end of its output, which never comes while a child it started still holds the pipes.)</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
+        var deadline = DateTime.UtcNow + timeout;
+        while (!_process.HasExited)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{Name} (pid {Pid}) did not exit within {timeout.TotalSeconds:0.#} s");
+            await Task.Delay(20);
+        }
         return _process.ExitCode;
     }
 
@@ -128,13 +134,12 @@ public sealed class LabProcess : IAsyncDisposable
         Signal(Native.SIGTERM);
         try
         {
-            using var cts = new CancellationTokenSource(grace ?? TimeSpan.FromSeconds(5));
-            await _process.WaitForExitAsync(cts.Token);
+            await WaitForExitAsync(grace ?? TimeSpan.FromSeconds(5));
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
             try { _process.Kill(); } catch (InvalidOperationException) { }
-            await _process.WaitForExitAsync();
+            await WaitForExitAsync(TimeSpan.FromSeconds(10));
         }
     }
 

@@ -11,7 +11,7 @@ internal sealed class ControlApi(DaemonHost host, Controller controller)
     public Task<GetDaemonInfoResponse> GetDaemonInfo(GetDaemonInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new GetDaemonInfoResponse { Daemon = host.Info() });
 
-    public Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
+    public async Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
         var response = new GetStatusResponse
         {
@@ -22,8 +22,8 @@ internal sealed class ControlApi(DaemonHost host, Controller controller)
         {
             response.Children.Add(new ChildDaemon { Name = c.Name, Pid = c.Pid ?? 0, Ready = c.IsReady, Restarts = c.Restarts, SocketPath = c.SocketPath });
         }
-        response.Instances.AddRange(controller.Instances);
-        return Task.FromResult(response);
+        response.Instances.AddRange(await controller.CurrentInstancesAsync(context.CancellationToken));
+        return response;
     }
 
     public async Task<ReloadConfigResponse> ReloadConfig(ReloadConfigRequest request, ServerCallContext context)
