@@ -78,6 +78,9 @@ public static class KeywordTable
 
     public static IReadOnlySet<string> NotSupportedYet => NotSupportedYetNames;
 
+    /// <summary>Every keyword name, once (the reader shares these strings instead of copying each occurrence).</summary>
+    internal static IEnumerable<string> AllNames => Table.Keys.Select(k => k.Item2).Distinct(StringComparer.Ordinal);
+
     public static KeywordInfo? Lookup(BlockContext context, string keyword) =>
         Table.TryGetValue((context, keyword), out var info) ? info : null;
 

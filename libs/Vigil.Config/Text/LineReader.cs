@@ -65,11 +65,35 @@ internal sealed class LineReader
     /// <summary>Every file opened, in order (the main file first).</summary>
     public IReadOnlyList<string> FilesRead => _filesRead;
 
-    /// <summary>The order in which physical lines were read (includes interleave with their includer).</summary>
-    private readonly Dictionary<(string File, int Line), int> _lineOrder = [];
+    /// <summary>
+    /// The order in which physical lines were read, as runs of consecutive lines of one file
+    /// (an include interrupts its includer's run).
+    /// </summary>
+    private readonly List<(string File, int FirstLine, int LastLine, int FirstOrder)> _runs = [];
+    private int _linesRead;
+
+    private void NoteLineRead(string file, int line)
+    {
+        if (_runs.Count > 0 && _runs[^1] is var run && ReferenceEquals(run.File, file) && run.LastLine + 1 == line)
+        {
+            _runs[^1] = run with { LastLine = line };
+        }
+        else
+        {
+            _runs.Add((file, line, line, _linesRead));
+        }
+        _linesRead++;
+    }
 
     /// <summary>Where a position comes in reading order; null if it is not a line that was read.</summary>
-    public int? OrderOf(SourcePosition at) => _lineOrder.TryGetValue((at.File, at.Line), out var order) ? order : null;
+    public int? OrderOf(SourcePosition at)
+    {
+        foreach (var run in _runs)
+        {
+            if (run.FirstLine <= at.Line && at.Line <= run.LastLine && run.File == at.File) return run.FirstOrder + at.Line - run.FirstLine;
+        }
+        return null;
+    }
 
     private string CurrentDirectory
     {
@@ -133,7 +157,7 @@ internal sealed class LineReader
             DisplayMainAs = displayName,
             Next = 1,
         };
-        frame.SetFile(full, SplitLines(text), displayName);
+        frame.SetFile(full, text, displayName);
         _filesRead.Add(full);
         _frames.Add(frame);
     }
@@ -249,14 +273,19 @@ internal sealed class LineReader
         while (_frames.Count > 0)
         {
             var frame = _frames[^1];
-            if (frame.Lines is { } lines && frame.LineIndex < lines.Length)
+            if (frame.Content is { } content && frame.Offset < content.Length)
             {
-                var raw = lines[frame.LineIndex++];
-                _lineOrder.TryAdd((frame.DisplayPath, frame.LineIndex), _lineOrder.Count);
-                var nul = raw.IndexOf('\0');
-                if (nul >= 0) raw = raw[..nul];
-                raw = raw.TrimEnd('\r', '\n');
-                if (raw.Length == 0)
+                // The next line of the file: a window on its text, no copy.
+                var start = frame.Offset;
+                var newline = content.IndexOf('\n', start);
+                var end = newline < 0 ? content.Length : newline;
+                frame.Offset = newline < 0 ? content.Length : newline + 1;
+                frame.LineIndex++;
+                NoteLineRead(frame.DisplayPath, frame.LineIndex);
+                var nul = content.AsSpan(start, end - start).IndexOf('\0');
+                if (nul >= 0) end = start + nul;
+                while (end > start && content[end - 1] is '\r' or '\n') end--;
+                if (end == start)
                 {
                     if (_definingMultiline is { } def)
                     {
@@ -266,7 +295,7 @@ internal sealed class LineReader
                     }
                     continue;
                 }
-                var text = new LineText(frame.DisplayPath, frame.LineIndex, raw);
+                var text = new LineText(frame.DisplayPath, frame.LineIndex, content, start, end - start);
                 Decomment(text);
                 if (text.Length == 0) continue;
                 return text;
@@ -314,7 +343,7 @@ internal sealed class LineReader
                 continue;
             }
             var display = frame.DisplayMainAs ?? path;
-            frame.SetFile(path, SplitLines(Encoding.UTF8.GetString(bytes)), display);
+            frame.SetFile(path, Encoding.UTF8.GetString(bytes), display);
             _filesRead.Add(path);
             return true;
         }
@@ -325,11 +354,6 @@ internal sealed class LineReader
 
     private IEnumerable<string> OpenFiles() => _frames.Where(f => f.CurrentPath is not null).Select(f => f.CurrentPath!);
 
-    private static string[] SplitLines(string text)
-    {
-        var lines = text.Split('\n');
-        return text.EndsWith('\n') ? lines[..^1] : lines;
-    }
 
     private void IncludeProblem(SourcePosition at, IncludeChecks required, string message)
     {
@@ -1061,21 +1085,25 @@ internal sealed class LineReader
         public string? DisplayMainAs { get; init; }
         public string? CurrentPath { get; private set; }
         public string DisplayPath { get; private set; } = "";
-        public string[]? Lines { get; private set; }
+        /// <summary>The file's text, read line by line from <see cref="Offset"/>.</summary>
+        public string? Content { get; private set; }
+        public int Offset { get; set; }
         public int LineIndex { get; set; }
 
-        public void SetFile(string path, string[] lines, string? display = null)
+        public void SetFile(string path, string content, string? display = null)
         {
             CurrentPath = path;
             DisplayPath = display ?? path;
-            Lines = lines;
+            Content = content;
+            Offset = 0;
             LineIndex = 0;
         }
 
         public void ClearFile()
         {
             CurrentPath = null;
-            Lines = null;
+            Content = null;
+            Offset = 0;
             LineIndex = 0;
         }
     }

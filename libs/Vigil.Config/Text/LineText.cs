@@ -8,37 +8,52 @@ namespace Vigil.Config.Text;
 /// removal, substitution and brace splitting. Text produced by a substitution maps to the
 /// column of the "$" that was replaced.
 /// </summary>
+/// <remarks>
+/// The text is a window on a larger string (a whole file, usually): trimming and brace
+/// splitting move the window instead of copying, and <see cref="Text"/> is only made when asked.
+/// </remarks>
 internal sealed class LineText
 {
+    private string _source;
+    private int _start;
+    private int _length;
+    private string? _text;
     private int[]? _columns;
     private int _baseColumn;
 
     public LineText(string file, int line, string text, int baseColumn = 1)
+        : this(file, line, text, 0, text.Length, baseColumn)
+    {
+    }
+
+    /// <summary>The characters [start, start + length) of <paramref name="source"/>, the first at <paramref name="baseColumn"/>.</summary>
+    public LineText(string file, int line, string source, int start, int length, int baseColumn = 1)
     {
         File = file;
         Line = line;
-        Text = text;
+        _source = source;
+        _start = start;
+        _length = length;
         _baseColumn = baseColumn;
     }
 
     private LineText(string file, int line, string text, int[]? columns, int baseColumn)
+        : this(file, line, text, 0, text.Length, baseColumn)
     {
-        File = file;
-        Line = line;
-        Text = text;
         _columns = columns;
-        _baseColumn = baseColumn;
     }
 
     public string File { get; }
 
     public int Line { get; }
 
-    public string Text { get; private set; }
+    public string Text => _text ??= _start == 0 && _length == _source.Length ? _source : _source.Substring(_start, _length);
 
-    public int Length => Text.Length;
+    public ReadOnlySpan<char> Span => _source.AsSpan(_start, _length);
 
-    public char this[int index] => Text[index];
+    public int Length => _length;
+
+    public char this[int index] => _source[_start + index];
 
     /// <summary>The source column of character <paramref name="index"/> (the end of line for index == Length).</summary>
     public int ColumnAt(int index)
@@ -52,53 +67,57 @@ internal sealed class LineText
 
     public LineText Slice(int start, int length)
     {
-        if (_columns is null) return new LineText(File, Line, Text.Substring(start, length), null, _baseColumn + start);
+        if (_columns is null) return new LineText(File, Line, _source, _start + start, length, _baseColumn + start);
         return new LineText(File, Line, Text.Substring(start, length), _columns[start..(start + length)], 0);
     }
 
-    public LineText Slice(int start) => Slice(start, Text.Length - start);
+    public LineText Slice(int start) => Slice(start, _length - start);
 
-    public LineText Clone() => new(File, Line, Text, _columns, _baseColumn);
+    public LineText Clone() => new(File, Line, _source, _start, _length, _baseColumn) { _columns = _columns, _text = _text };
 
     /// <summary>Removes leading spaces and tabs.</summary>
     public void TrimStartBlanks()
     {
         var i = 0;
-        while (i < Text.Length && (Text[i] == ' ' || Text[i] == '\t')) i++;
+        while (i < _length && this[i] is ' ' or '\t') i++;
         if (i > 0) RemoveRange(0, i);
     }
 
     /// <summary>Removes trailing spaces and tabs.</summary>
     public void TrimEndBlanks()
     {
-        var n = Text.Length;
-        while (n > 0 && (Text[n - 1] == ' ' || Text[n - 1] == '\t')) n--;
+        var n = _length;
+        while (n > 0 && this[n - 1] is ' ' or '\t') n--;
         Truncate(n);
     }
 
     public void Truncate(int length)
     {
-        if (length >= Text.Length) return;
-        Text = Text[..length];
+        if (length >= _length) return;
         if (_columns is not null) _columns = _columns[..length];
+        _length = length;
+        _text = null;
     }
 
     public void RemoveRange(int start, int count)
     {
         if (count == 0) return;
-        if (start == 0 && _columns is null)
+        if (start == 0)
         {
-            Text = Text[count..];
-            _baseColumn += count;
+            if (_columns is null) _baseColumn += count;
+            else _columns = _columns[count..];
+            _start += count;
+            _length -= count;
+            _text = null;
             return;
         }
-        if (start + count == Text.Length)
+        if (start + count == _length)
         {
             Truncate(start);
             return;
         }
         var cols = Materialize();
-        Text = Text.Remove(start, count);
+        SetText(Text.Remove(start, count));
         _columns = [.. cols.AsSpan(0, start), .. cols.AsSpan(start + count)];
     }
 
@@ -106,7 +125,7 @@ internal sealed class LineText
     public void Replace(int start, int count, string value, int column)
     {
         var cols = Materialize();
-        Text = string.Concat(Text.AsSpan(0, start), value, Text.AsSpan(start + count));
+        SetText(string.Concat(Span[..start], value, Span[(start + count)..]));
         var newCols = new int[cols.Length - count + value.Length];
         cols.AsSpan(0, start).CopyTo(newCols);
         newCols.AsSpan(start, value.Length).Fill(column);
@@ -116,15 +135,23 @@ internal sealed class LineText
 
     public void Append(char c)
     {
-        var column = ColumnAt(Text.Length);
+        var column = ColumnAt(_length);
         if (_columns is not null) _columns = [.. _columns, column];
-        Text += c;
+        SetText(string.Concat(Span, new ReadOnlySpan<char>(in c)));
+    }
+
+    private void SetText(string text)
+    {
+        _source = text;
+        _start = 0;
+        _length = text.Length;
+        _text = text;
     }
 
     private int[] Materialize()
     {
         if (_columns is not null) return _columns;
-        var cols = new int[Text.Length];
+        var cols = new int[_length];
         for (var i = 0; i < cols.Length; i++) cols[i] = _baseColumn + i;
         _columns = cols;
         return cols;

@@ -17,8 +17,9 @@ internal static class Tokenizer
     /// </summary>
     public static ConfigToken[] Split(LineText line, DiagnosticBag diagnostics)
     {
-        var text = line.Text;
-        List<ConfigToken>? tokens = null;
+        var text = line.Span;
+        var tokens = t_tokens ??= new List<ConfigToken>(8);
+        tokens.Clear();
         var i = 0;
         while (true)
         {
@@ -28,24 +29,48 @@ internal static class Tokenizer
             string word;
             if (text[i] == '"')
             {
-                var close = text.IndexOf('"', i + 1);
+                var close = text[(i + 1)..].IndexOf('"');
                 if (close < 0)
                 {
-                    diagnostics.Error(line.PositionAt(i), $"Unmatched quote: '{text}'", ConfigErrorClass.UnmatchedQuote);
+                    diagnostics.Error(line.PositionAt(i), $"Unmatched quote: '{line.Text}'", ConfigErrorClass.UnmatchedQuote);
                     break;
                 }
-                word = text.Substring(i + 1, close - i - 1);
-                i = close + 1;
+                word = new string(text.Slice(i + 1, close));
+                i += close + 2;
             }
             else
             {
                 while (i < text.Length && !IsWhite(text[i]) && text[i] != '"') i++;
-                word = text[start..i];
+                word = Word(text[start..i]);
             }
-            (tokens ??= new List<ConfigToken>(4)).Add(new ConfigToken(word, line.PositionAt(start)));
+            tokens.Add(new ConfigToken(word, line.PositionAt(start)));
         }
-        return tokens is null ? [] : [.. tokens];
+        return tokens.Count == 0 ? [] : [.. tokens];
     }
+
+    [ThreadStatic]
+    private static List<ConfigToken>? t_tokens;
+
+    /// <summary>Keywords and the commonest values, shared rather than copied for every occurrence.</summary>
+    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Common = BuildCommon();
+
+    private static Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> BuildCommon()
+    {
+        var words = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var k in Parsing.KeywordTable.AllNames) words[k] = k;
+        foreach (var w in new[] { "{", "}", "MASTER", "BACKUP", "PASS", "TCP", "UDP", "NAT", "DR", "TUN", "rr", "wrr", "lc", "wlc", "sh", "mh", "true", "false", "on", "off", "dev", "via", "/" })
+        {
+            words[w] = w;
+        }
+        for (var n = 0; n <= 300; n++)
+        {
+            var s = n.ToString(CultureInfo.InvariantCulture);
+            words[s] = s;
+        }
+        return words.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    private static string Word(ReadOnlySpan<char> span) => Common.TryGetValue(span, out var shared) ? shared : new string(span);
 
     /// <summary>
     /// Script and regex lines (keepalived's alloc_strvec_quoted_escaped): double or single quotes
