@@ -92,30 +92,33 @@ internal sealed partial class ConfigBuilder
         }
 
         // Duplicate VRIDs: the same family, VRID and interface (and multicast group), or for unicast
-        // the same local address with overlapping peers.
+        // the same local address with overlapping peers. Only instances with the same family, VRID
+        // and unicast-ness can conflict, so pairs are taken within those buckets, in keepalived's order.
         var conflicted = new HashSet<string>();
-        for (var i = 0; i < completed.Count; i++)
+        var candidates = completed
+            .Select((c, index) => (c, index))
+            .GroupBy(x => (x.c.Model.Family, x.c.Model.VirtualRouterId, x.c.Model.Unicast))
+            .Where(grp => grp.Skip(1).Any())
+            .SelectMany(grp => grp.SelectMany((x, k) => grp.Skip(k + 1).Select(y => (I: x.index, J: y.index))))
+            .OrderBy(p => p.I).ThenBy(p => p.J);
+        foreach (var (i, j) in candidates)
         {
-            for (var j = i + 1; j < completed.Count; j++)
+            var (_, a) = completed[i];
+            var (db, b) = completed[j];
+            if (a.Unicast)
             {
-                var (da, a) = completed[i];
-                var (db, b) = completed[j];
-                if (a.Family != b.Family || a.VirtualRouterId != b.VirtualRouterId || a.Unicast != b.Unicast) continue;
-                if (a.Unicast)
-                {
-                    if (a.Interface is not null && b.Interface is not null && a.Interface != b.Interface) continue;
-                    if (a.SourceAddress is null || b.SourceAddress is null || !a.SourceAddress.Equals(b.SourceAddress)) continue;
-                    if (!a.UnicastPeers.Any(p => b.UnicastPeers.Any(q => q.Address.Equals(p.Address)))) continue;
-                    _diag.Error(db.At, $"({a.Name}) duplicate VRID conflict with {b.Name} VRID {a.VirtualRouterId}");
-                }
-                else
-                {
-                    if (a.Interface != b.Interface || !Equals(a.MulticastGroup, b.MulticastGroup)) continue;
-                    _diag.Error(db.At, $"{a.Name} and {b.Name} both use VRID {a.VirtualRouterId} with IPv{(a.Family == AddressFamily.InterNetwork ? 4 : 6)} on interface {a.Interface}");
-                }
-                conflicted.Add(a.Name);
-                conflicted.Add(b.Name);
+                if (a.Interface is not null && b.Interface is not null && a.Interface != b.Interface) continue;
+                if (a.SourceAddress is null || b.SourceAddress is null || !a.SourceAddress.Equals(b.SourceAddress)) continue;
+                if (!a.UnicastPeers.Any(p => b.UnicastPeers.Any(q => q.Address.Equals(p.Address)))) continue;
+                _diag.Error(db.At, $"({a.Name}) duplicate VRID conflict with {b.Name} VRID {a.VirtualRouterId}");
             }
+            else
+            {
+                if (a.Interface != b.Interface || !Equals(a.MulticastGroup, b.MulticastGroup)) continue;
+                _diag.Error(db.At, $"{a.Name} and {b.Name} both use VRID {a.VirtualRouterId} with IPv{(a.Family == AddressFamily.InterNetwork ? 4 : 6)} on interface {a.Interface}");
+            }
+            conflicted.Add(a.Name);
+            conflicted.Add(b.Name);
         }
         if (conflicted.Count > 0) StopVrrp(completed.First(c => conflicted.Contains(c.Model.Name)).Draft.At);
         instances.AddRange(completed.Where(c => !conflicted.Contains(c.Model.Name)).Select(c => c.Model));
