@@ -65,7 +65,11 @@ public sealed class DaemonProcessTests
         using var notify = new DatagramSink(Path.Combine(dir, "notify"));
         var runDir = Path.Combine(dir, "run");
         var socket = Path.Combine(runDir, daemon["vigil-".Length..] + ".sock");
-        await using var p = LabProcess.Start(daemon, RepoPaths.Program(daemon), ["--run-dir", runDir],
+        // controld needs a configuration: an empty one (no instances, no virtual servers) runs no children.
+        var config = Path.Combine(dir, "keepalived.conf");
+        await File.WriteAllTextAsync(config, "global_defs {\n    router_id test\n}\n");
+        string[] extra = daemon == "vigil-controld" ? ["-f", config] : [];
+        await using var p = LabProcess.Start(daemon, RepoPaths.Program(daemon), ["--run-dir", runDir, .. extra],
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path, ["WATCHDOG_USEC"] = "200000" });
         await Poll.UntilAsync(() => notify.Messages.Any(m => m.Contains("READY=1")) || p.HasExited, TimeSpan.FromSeconds(30), $"{daemon} READY=1", () => p.Output);
         Assert.False(p.HasExited, p.Output);
