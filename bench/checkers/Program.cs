@@ -23,7 +23,7 @@ return options.Mode switch
     _ => await Orchestrator.RunAsync(options),
 };
 
-internal sealed record Options(string Mode, int Checkers, int Addresses, int Window, int Rounds, int Warmup, string Kind, string Out)
+internal sealed record Options(string Mode, int Checkers, int Addresses, int Window, int Rounds, int Warmup, string Kind, string Out, int Nice)
 {
     public int Ports => (Checkers + Addresses - 1) / Addresses;
 
@@ -38,7 +38,7 @@ internal sealed record Options(string Mode, int Checkers, int Addresses, int Win
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         }
         return new Options(mode, int.Parse(Get("checkers", "10000")), int.Parse(Get("addresses", "100")), int.Parse(Get("window", "10")),
-            int.Parse(Get("rounds", "3")), int.Parse(Get("warmup", "5")), Get("kind", "vigil"), Get("out", "bench/results/checkers.md"));
+            int.Parse(Get("rounds", "3")), int.Parse(Get("warmup", "5")), Get("kind", "vigil"), Get("out", "bench/results/checkers.md"), int.Parse(Get("nice", "0")));
     }
 
     public string[] ChildArgs(string mode, string? kind = null) =>
@@ -87,7 +87,7 @@ internal static class Orchestrator
             await Sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.core.somaxconn=65535", "net.ipv4.tcp_max_syn_backlog=65535",
                 "net.ipv4.ip_local_port_range=1024 65535", "net.ipv4.tcp_tw_reuse=1");
 
-            listener = Start(ns, options.ChildArgs("listen"));
+            listener = Start(ns, options.ChildArgs("listen"), options.Nice);
             var ready = await listener.StandardOutput.ReadLineAsync();
             if (ready != "ready") throw new InvalidOperationException("listener failed: " + ready + await listener.StandardError.ReadToEndAsync());
 
@@ -98,7 +98,7 @@ internal static class Orchestrator
             foreach (var kind in Enumerable.Range(0, options.Rounds).SelectMany(_ => kinds))
             {
                 Console.Error.WriteLine($"measuring {kind}: {options.Checkers} checks at 1 s, {options.Window} s after {options.Warmup} s warm-up");
-                using var child = Start(ns, options.ChildArgs("measure", kind));
+                using var child = Start(ns, options.ChildArgs("measure", kind), options.Nice);
                 string? line;
                 while ((line = await child.StandardOutput.ReadLineAsync()) is not null)
                 {
@@ -126,9 +126,15 @@ internal static class Orchestrator
         }
     }
 
-    private static Process Start(string ns, string[] childArgs)
+    private static Process Start(string ns, string[] childArgs, int nice)
     {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // With --nice every child (listener, baseline, vigil) gets the same priority, like
+        // keepalived's checker_priority: a way to measure as on a machine that is not oversubscribed.
+        var psi = new ProcessStartInfo(nice == 0 ? "ip" : "nice") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (nice != 0)
+        {
+            foreach (var a in new[] { "-n", nice.ToString(), "ip" }) psi.ArgumentList.Add(a);
+        }
         foreach (var a in new[] { "netns", "exec", ns }) psi.ArgumentList.Add(a);
         var self = Environment.ProcessPath!;
         psi.ArgumentList.Add(self);
@@ -470,6 +476,11 @@ internal static class Report
         sb.AppendLine();
         sb.AppendLine($"Setup: one network namespace; {options.Ports} listening ports on 0.0.0.0 x {options.Addresses} addresses on `lo` = {options.Checkers} real servers,");
         sb.AppendLine("served by a separate listener process that accepts and closes (its CPU is not counted).");
+        if (options.Nice != 0)
+        {
+            sb.AppendLine($"All three processes (listener, baseline, vigil) ran at nice {options.Nice} (keepalived's `checker_priority` does the same for its checker),");
+            sb.AppendLine("so the other jobs sharing the machine took less of their CPU; compare with `checkers.md`, measured at the default priority.");
+        }
         sb.AppendLine($"The sides alternated {options.Rounds} times (baseline, vigil, baseline, ...), each a fresh process warming up {options.Warmup} s");
         sb.AppendLine($"then measured over {options.Window} s, so that the shared machine's varying load hits both alike; the table shows medians.");
         sb.AppendLine();
