@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make bench: every benchmark, results written under bench/results/. Benchmarks are measurements,
+# not tests: run them on a quiet machine (other load skews wall times; CPU and allocation figures
+# less so) and commit the results they write.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run() { echo; echo "== $1"; shift; "$@"; }
+run "RPC: Vigil.Rpc vs bare Kestrel HTTP/2 (bench/results/rpc.md)" \
+  dotnet run -c Release --project bench/rpc -- 5 5 bench/results/rpc.md
+run "Config: parse + validate of 1,000 instances / 2,000 virtual servers (bench/results/config.md)" \
+  dotnet run -c Release --project bench/config
+run "Checkers: 10,000 TCP_CHECKs at delay_loop 1 (bench/results/checkers.md)" \
+  dotnet run -c Release --project bench/checkers
+run "Failover: Vigil and keepalived in the same lab (bench/results/failover.md)" \
+  dotnet run -c Release --project bench/failover -- --output bench/results/failover.md
