@@ -181,19 +181,31 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
                 Volatile.Write(ref _config, next);
                 _ownAddresses = next.Instances.SelectMany(d => d.AllAddresses.Select(a => a.Address)).ToHashSet();
             }
+            // Past the point of no return: the caller going away must not leave instances unstarted,
+            // and a failure in one step (a FIFO, a watcher) must not keep the others from running.
             var firstLoad = Interlocked.Increment(ref _applies) == 1;
-            _notifier.SetFifo(next.Globals.NotifyFifo);
-            UpdateSockets();
-            await UpdateTrackersAsync(next, firstLoad).ConfigureAwait(false);
-            _tracking.SetConfig(next, fresh);
-            _tracking.Recompute();
+            Step("notify fifo", () => _notifier.SetFifo(next.Globals.NotifyFifo));
+            Step("sockets", UpdateSockets);
+            try
+            {
+                await UpdateTrackersAsync(next, firstLoad).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogApplyStepFailed(_log, e, "trackers");
+            }
+            Step("tracking", () =>
+            {
+                _tracking.SetConfig(next, fresh);
+                _tracking.Recompute();
+            });
             if (firstLoad)
             {
-                foreach (var d in next.Instances) await _vips.RemoveLeftoversAsync(d, cancellationToken).ConfigureAwait(false);
+                foreach (var d in next.Instances) await _vips.RemoveLeftoversAsync(d, CancellationToken.None).ConfigureAwait(false);
             }
             lock (_gate)
             {
-                foreach (var name in fresh) StartLocked(name);
+                foreach (var name in fresh) Step($"start {name}", () => StartLocked(name));
             }
             WarnUnsupported(next);
             LogApplied(_log, added.Count, removed.Count, changed.Count, unchanged.Count,
@@ -203,6 +215,18 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         finally
         {
             _apply.Release();
+        }
+    }
+
+    private void Step(string what, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogApplyStepFailed(_log, e, what);
         }
     }
 
@@ -514,6 +538,9 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
 
     [LoggerMessage(EventId = 3507, Level = LogLevel.Warning, Message = "enable_script_security: script ownership and permission checks are not enforced by vigil-vrrpd yet")]
     private static partial void LogNoScriptSecurity(ILogger logger);
+
+    [LoggerMessage(EventId = 3509, Level = LogLevel.Error, Message = "applying the configuration: {Step} failed; the rest goes ahead")]
+    private static partial void LogApplyStepFailed(ILogger logger, Exception exception, string step);
 
     [LoggerMessage(EventId = 3508, Level = LogLevel.Information, Message = "VRRP stopped; every instance released")]
     private static partial void LogStopped(ILogger logger);

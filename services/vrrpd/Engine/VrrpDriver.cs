@@ -378,7 +378,7 @@ public sealed class VrrpDriver
         }
         foreach (var t in step.GroupTransitions)
         {
-            VrrpDriverLog.GroupTransition(_log, t.Group, t.From, t.To);
+            VrrpDriverLog.GroupTransition(_log, t.Group, VrrpText.State(t.From), VrrpText.State(t.To));
             try
             {
                 if (t.To is VrrpStateKind.Master or VrrpStateKind.Backup or VrrpStateKind.Fault)

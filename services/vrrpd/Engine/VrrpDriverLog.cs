@@ -38,7 +38,7 @@ internal static partial class VrrpDriverLog
     public static partial void ActionFailed(ILogger logger, Exception exception, string instance, string action);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "VRRP_Group({Group}): {From} -> {To}")]
-    public static partial void GroupTransition(ILogger logger, string group, VrrpStateKind from, VrrpStateKind to);
+    public static partial void GroupTransition(ILogger logger, string group, string from, string to);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "engine step failed for {Instance} on {Event}")]
     public static partial void StepFailed(ILogger logger, Exception exception, string instance, string @event);
