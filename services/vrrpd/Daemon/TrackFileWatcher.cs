@@ -15,11 +15,19 @@ namespace Vigil.Vrrpd.Daemon;
 internal sealed partial class TrackFileWatcher : IDisposable
 {
     private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A writer truncates, then writes: reading at the first notification would see an empty
+    /// file (value 0) for a moment and shake the priority. keepalived waits for IN_CLOSE_WRITE;
+    /// FileSystemWatcher has no such event, so changes are read once they have settled this long.
+    /// </summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(100);
     private readonly Action<TrackFileWatcher> _changed;
     private readonly ILogger _log;
     private readonly object _gate = new();
     private FileSystemWatcher? _watcher;
     private Timer? _timer;
+    private Timer? _settle;
     private long _value;
     private bool _disposed;
 
@@ -48,10 +56,11 @@ internal sealed partial class TrackFileWatcher : IDisposable
                 {
                     NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
                 };
-                _watcher.Changed += (_, _) => Reread();
-                _watcher.Created += (_, _) => Reread();
-                _watcher.Deleted += (_, _) => Reread();
-                _watcher.Renamed += (_, _) => Reread();
+                _settle = new Timer(_ => Reread(), null, Timeout.Infinite, Timeout.Infinite);
+                _watcher.Changed += (_, _) => Touched();
+                _watcher.Created += (_, _) => Touched();
+                _watcher.Deleted += (_, _) => Touched();
+                _watcher.Renamed += (_, _) => Touched();
                 _watcher.EnableRaisingEvents = true;
             }
         }
@@ -77,6 +86,14 @@ internal sealed partial class TrackFileWatcher : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             LogInitFailed(_log, Definition.Name, Definition.Path, e.Message);
+        }
+    }
+
+    private void Touched()
+    {
+        lock (_gate)
+        {
+            if (!_disposed) _settle?.Change(Settle, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -161,6 +178,7 @@ internal sealed partial class TrackFileWatcher : IDisposable
         lock (_gate) _disposed = true;
         _watcher?.Dispose();
         _timer?.Dispose();
+        _settle?.Dispose();
     }
 
     [LoggerMessage(EventId = 3301, Level = LogLevel.Information, Message = "track_file {Name} ({Path}): {From} -> {To}")]

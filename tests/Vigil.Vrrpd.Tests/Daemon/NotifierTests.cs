@@ -115,6 +115,24 @@ public sealed class NotifierTests : IDisposable
         await write.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
+    [Fact]
+    public async Task NotifyInstance_NotifyUser_ScriptRunsAsThatUser()
+    {
+        if (Environment.UserName != "root") throw new InvalidOperationException("running a script as another user needs root");
+        var output = Path.Combine(_dir, "ids");
+        File.SetUnixFileMode(_dir, (UnixFileMode)0x1ff);
+        var c = Specs.Config(Specs.Instance(100, "10.0.0.100"));
+        c.Instances[0].Notify = new NotifySpec { NotifyMaster = $"/bin/sh -c 'id -u >> {output}'", User = "nobody" };
+        c.Globals.ScriptUser = "root";
+        var config = ConfigMapper.ToDaemonConfig(c);
+        var log = new ListLogger();
+        using var n = new Notifier(ScriptRunner.Default, () => config, log);
+        await n.NotifyInstanceAsync("VI_1", VrrpNotifyState.Master, 100, default);
+        await n.DrainAsync(TimeSpan.FromSeconds(30));
+        Assert.True(File.Exists(output), log.ToString());
+        Assert.Equal(["65534"], File.ReadAllLines(output));
+    }
+
     private static async Task<string> ReadLineAsync(Stream s)
     {
         var bytes = new List<byte>();
@@ -174,5 +192,62 @@ public sealed class NotifierTests : IDisposable
             await foreach (var _ in sub.Reader.ReadAllAsync()) { }
         });
         Assert.Throws<InvalidOperationException>(() => hub.Subscribe(VrrpEngineState.Create([])));
+    }
+}
+
+/// <summary>vrrp_track_file with real files: init_file, changes seen through inotify, keepalived's parsing.</summary>
+public sealed class TrackFileWatcherTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vigil-tf-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private TrackFileDefinition Def(string name, long? init = null, bool overwrite = false) =>
+        new(name, Path.Combine(_dir, name), 1, false, init, overwrite, name);
+
+    [Fact]
+    public async Task Watcher_FileWrittenAndRemoved_ValueFollowsPromptly()
+    {
+        var changes = new System.Collections.Concurrent.ConcurrentQueue<long>();
+        using var w = new TrackFileWatcher(Def("weight"), x => changes.Enqueue(x.Value), NullLogger.Instance);
+        w.Start(firstLoad: true);
+        Assert.Equal(0, w.Value);
+        File.WriteAllText(Path.Combine(_dir, "weight"), "-20\n");
+        await Poll.UntilAsync(() => w.Value == -20, TimeSpan.FromSeconds(10), "the new value");
+        File.WriteAllText(Path.Combine(_dir, "weight"), "0x10");
+        await Poll.UntilAsync(() => w.Value == 16, TimeSpan.FromSeconds(10), "the hexadecimal value");
+        File.Delete(Path.Combine(_dir, "weight"));
+        await Poll.UntilAsync(() => w.Value == 0, TimeSpan.FromSeconds(10), "a missing file reads as 0");
+        Assert.Equal([-20L, 16L, 0L], changes.Distinct());
+    }
+
+    [Fact]
+    public void Watcher_InitFile_CreatesMissingFile_OverwritesOnlyOnFirstLoad()
+    {
+        using (var w = new TrackFileWatcher(Def("a", init: 5), _ => { }, NullLogger.Instance))
+        {
+            w.Start(firstLoad: true);
+            Assert.Equal(5, w.Value);
+            Assert.Equal("5\n", File.ReadAllText(Path.Combine(_dir, "a")));
+        }
+        File.WriteAllText(Path.Combine(_dir, "b"), "7");
+        using (var w = new TrackFileWatcher(Def("b", init: 5), _ => { }, NullLogger.Instance))
+        {
+            w.Start(firstLoad: true);
+            Assert.Equal(7, w.Value);
+        }
+        using (var w = new TrackFileWatcher(Def("b", init: 5, overwrite: true), _ => { }, NullLogger.Instance))
+        {
+            w.Start(firstLoad: false);
+            Assert.Equal(7, w.Value);
+        }
+        using (var w = new TrackFileWatcher(Def("b", init: 5, overwrite: true), _ => { }, NullLogger.Instance))
+        {
+            w.Start(firstLoad: true);
+            Assert.Equal(5, w.Value);
+        }
     }
 }

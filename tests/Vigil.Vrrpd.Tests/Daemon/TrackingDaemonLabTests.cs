@@ -139,6 +139,45 @@ public sealed class TrackingDaemonLabTests : IDisposable
         Assert.DoesNotContain(watch.Transitions(), t => t.To == InstanceState.Fault);
     }
 
+    [Fact]
+    public async Task TrackFile_ValueTimesWeightSetsPriority_WeightZeroNonZeroValueFaults()
+    {
+        await using var lab = await Lab.CreateAsync();
+        var sw = await lab.AddSwitchAsync();
+        var a = await lab.AddHostAsync("a", sw, "10.77.0.1/24");
+        await using var na = await VrrpdNode.StartAsync(a);
+        var weightFile = Path.Combine(_dir, "weight");
+        var faultFile = Path.Combine(_dir, "fault");
+        var c = Specs.Config(Specs.Instance(100, Vip, version: 3, advertSeconds: 0.5));
+        c.TrackFiles.Add(new TrackFileSpec { Name = "w", File = weightFile, Weight = 5, HasInitValue = true, InitValue = 2 });
+        c.TrackFiles.Add(new TrackFileSpec { Name = "f", File = faultFile, Weight = 0 });
+        c.Instances[0].TrackFiles.Add(new TrackFile { TrackFile_ = "w" });
+        c.Instances[0].TrackFiles.Add(new TrackFile { TrackFile_ = "f" });
+        await na.ApplyAsync(c);
+        // init_file created the file with 2: 100 + 2 x 5.
+        Assert.Equal("2\n", File.ReadAllText(weightFile));
+        await na.WaitForStateAsync(InstanceState.Master, Deadline);
+        Assert.Equal(110u, (await na.GetAsync()).EffectivePriority);
+
+        File.WriteAllText(weightFile, "-4\n");
+        await Poll.UntilAsync(async () => (await na.GetAsync()).EffectivePriority == 80, Deadline, "priority 100 - 4 x 5");
+        File.WriteAllText(weightFile, "-30\n");
+        await Poll.UntilAsync(async () => (await na.GetAsync()).EffectivePriority == 1, Deadline, "priority clamped to 1 (100 - 150)");
+        // keepalived: a file status of -254 or below (here -100 x 5) is a FAULT, not a priority.
+        File.WriteAllText(weightFile, "-100\n");
+        await na.WaitForStateAsync(InstanceState.Fault, Deadline);
+        File.WriteAllText(weightFile, "0\n");
+        await na.WaitForStateAsync(InstanceState.Master, Deadline);
+        Assert.Equal(100u, (await na.GetAsync()).EffectivePriority);
+
+        // Weight 0: any non-zero value is a FAULT, zero (or no file) is fine.
+        File.WriteAllText(faultFile, "1\n");
+        await na.WaitForStateAsync(InstanceState.Fault, Deadline);
+        Assert.False(await a.HasAddressAsync("eth0", Vip));
+        File.WriteAllText(faultFile, "0\n");
+        await na.WaitForStateAsync(InstanceState.Master, Deadline);
+    }
+
     private string Append(string name, string line)
     {
         var path = Path.Combine(_dir, name);
