@@ -1,8 +1,17 @@
+using Microsoft.Extensions.Logging;
 using Vigil.Checkd.Api;
+using Vigil.Checkd.Daemon;
+using Vigil.Checkd.Engine;
 using Vigil.Hosting;
 
 namespace Vigil.Checkd;
 
+/// <summary>
+/// vigil-checkd: the health checkers. Starts with no virtual server and waits for ApplyConfig
+/// (from vigil-controld, or any client) on RUN_DIR/checkd.sock. With ha_suspend configured it
+/// follows vigil-vrrpd's instances on RUN_DIR/vrrpd.sock. On SIGTERM/SIGINT the checkers stop
+/// first (omega notifiers and mails run), then the server.
+/// </summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -11,8 +20,20 @@ internal static class Program
         if (host is null) return exitCode;
         await using (host)
         {
-            host.Server.AddService(Vigil.Check.V1.CheckReflection.Descriptor.Services[0], new CheckApi(host));
-            return await host.RunAsync();
+            var engine = new CheckEngine(new CheckEngineOptions(), host.LoggerFactory);
+            await using (engine)
+            {
+                var vrrp = new VrrpFollower(engine, VigilPaths.Socket(host.RunDir, VigilPaths.Vrrpd), host.LoggerFactory.CreateLogger("vigil-checkd.vrrp"));
+                await using (vrrp)
+                {
+                    host.Server.AddService(Check.V1.CheckReflection.Descriptor.Services[0], new CheckApi(host, engine, vrrp));
+                    return await host.RunAsync(onStopping: async () =>
+                    {
+                        await vrrp.StopAsync();
+                        await engine.StopAsync();
+                    });
+                }
+            }
         }
     }
 }

@@ -90,19 +90,6 @@ public sealed record TcpCheckConfig : NetworkCheckerConfig
     public override CheckType Type => CheckType.Tcp;
 }
 
-/// <summary><c>http_protocol</c>.</summary>
-public enum HttpProtocolVersion
-{
-    /// <summary>"1.0" (keepalived's default).</summary>
-    Http10,
-
-    /// <summary>"1.0C": 1.0 with <c>Connection: close</c>.</summary>
-    Http10Close,
-
-    /// <summary>"1.1" (with <c>Connection: close</c>).</summary>
-    Http11,
-}
-
 /// <summary>An inclusive range of HTTP status codes (<c>status_code 200-299 404</c>).</summary>
 public readonly record struct StatusCodeRange(int Min, int Max)
 {

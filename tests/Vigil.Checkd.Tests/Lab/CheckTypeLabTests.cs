@@ -274,7 +274,7 @@ public sealed class CheckTypeLabTests(CheckdLab lab, ITestOutputHelper output) :
         string[] args = ssl ? ["-S", "-s", CheckdLab.WebAddress, "-p", port.ToString(), "-u", path] : ["-s", CheckdLab.WebAddress, "-p", port.ToString(), "-u", path];
 
         var theirs = (await lab.Lb.CheckAsync([genhash, .. args])).Stdout.Trim();
-        var ours = await GenHash.ComputeAsync(new GenHashRequest(IPAddress.Parse(CheckdLab.WebAddress), (ushort)port, path) { UseSsl = ssl }, lab.LbSockets);
+        var ours = await GenHash.ComputeAsync(new GenHashRequest(IPAddress.Parse(CheckdLab.WebAddress), (ushort)port, path) { UseSsl = ssl }, family => lab.LbSockets.Create(family, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp));
 
         output.WriteLine($"genhash: {theirs}  vigil: {ours.Digest} ({ours.StatusLine}, {ours.BodyBytes} bytes)");
         Assert.Matches("^[0-9a-f]{32}$", theirs);

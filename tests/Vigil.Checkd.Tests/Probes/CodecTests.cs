@@ -204,15 +204,15 @@ public sealed class CodecTests
     [InlineData("HTTP/1.1 abc OK", 0)]
     public void HttpParseStatus_KeepalivedRules(string line, int code)
     {
-        Assert.Equal(code, HttpGetClient.ParseStatus(line + "\r\nServer: x").Code);
+        Assert.Equal(code, HttpGetMessage.ParseStatus(line + "\r\nServer: x").Code);
     }
 
     [Fact]
     public void HttpParseContentLength_CaseInsensitive()
     {
-        Assert.Equal(42, HttpGetClient.ParseContentLength("HTTP/1.0 200 OK\r\ncontent-length: 42\r\nX: y"));
-        Assert.Null(HttpGetClient.ParseContentLength("HTTP/1.0 200 OK\r\nContent-Length: x"));
-        Assert.Null(HttpGetClient.ParseContentLength("HTTP/1.0 200 OK"));
+        Assert.Equal(42, HttpGetMessage.ParseContentLength("HTTP/1.0 200 OK\r\ncontent-length: 42\r\nX: y"));
+        Assert.Null(HttpGetMessage.ParseContentLength("HTTP/1.0 200 OK\r\nContent-Length: x"));
+        Assert.Null(HttpGetMessage.ParseContentLength("HTTP/1.0 200 OK"));
     }
 
     [Theory]
