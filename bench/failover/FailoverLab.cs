@@ -54,6 +54,8 @@ internal sealed record TrialRecord(
     long? BackupTransitionWall,
     double LoadAverage,
     long PingsSent,
+    SchedDelta? BackupIdleSched,
+    SchedDelta? BackupSched,
     string? Error)
 {
     public long? Gap => FirstBackupAdvert - LastMasterAdvert;
@@ -62,6 +64,32 @@ internal sealed record TrialRecord(
     /// <summary>From the moment the port was down (the `ip` command returned) to r2's first advert.</summary>
     public long? PullToAdvert => FirstBackupAdvert - PullEndMicros;
     public bool Ok => Error is null && Gap is not null;
+}
+
+/// <summary>
+/// What the backup's VRRP process (vigil-vrrpd or keepalived's VRRP child) did in a window
+/// (idle: from the pull to 3 ms before its master-down timer is due; takeover: from then until
+/// its first advert was seen by the benchmark): CPU time, time its threads spent runnable but waiting for a
+/// CPU (all threads, and the thread that waited most), and how many threads ran. Microseconds.
+/// </summary>
+internal sealed record SchedDelta(long RunMicros, long WaitMicros, long MaxThreadWaitMicros, int ThreadsRan)
+{
+    public static SchedDelta Between(Dictionary<int, (long RunNs, long WaitNs)> before, Dictionary<int, (long RunNs, long WaitNs)> after)
+    {
+        long run = 0, wait = 0, maxWait = 0;
+        var ran = 0;
+        foreach (var (tid, a) in after)
+        {
+            var b = before.GetValueOrDefault(tid);
+            var r = a.RunNs - b.RunNs;
+            var w = a.WaitNs - b.WaitNs;
+            run += r;
+            wait += w;
+            maxWait = Math.Max(maxWait, w);
+            if (r > 0) ran++;
+        }
+        return new SchedDelta(run / 1000, wait / 1000, maxWait / 1000, ran);
+    }
 }
 
 /// <summary>
@@ -222,14 +250,21 @@ internal sealed class FailoverLab : IAsyncDisposable
     /// phase of its advert interval; wait for r2's first advert and the first echo reply from r2's
     /// MAC; ping stops, the port comes back, r1 preempts; wait for steady state again.
     /// </summary>
-    public async Task<TrialRecord> RunTrialAsync(int round, int slot, Random random)
+    public async Task<TrialRecord> RunTrialAsync(int round, int slot, Random random, bool freshBackup)
     {
         long pull = 0, pullEnd = 0;
         WireEvent? firstR2 = null;
         long? backupTransition = null;
+        SchedDelta? sched = null, idleSched = null;
         var load = LoadAverage();
         try
         {
+            // A fresh backup daemon each trial: every failover is that process's first.
+            if (freshBackup)
+            {
+                await Router2.RestartAsync();
+                await WaitQuietAsync(Router2);
+            }
             // Keep what the steady-state check needs (r1's recent adverts), drop older frames.
             ReadCapture();
             var keepFrom = Clock.NowMicros() - 3 * AdvertMicros;
@@ -242,12 +277,32 @@ internal sealed class FailoverLab : IAsyncDisposable
             // A random phase within the advert interval, so pulls do not line up with r1's timer.
             await Task.Delay(TimeSpan.FromMicroseconds(random.NextInt64(AdvertMicros)));
             load = LoadAverage();
+            var backupPid = Router2.VrrpPid;
+            var schedBefore = backupPid is { } bp ? ProcFs.SchedStats(bp) : null;
             pull = Clock.NowMicros();
             await _r1.SetCableAsync("eth0", false);
             pullEnd = Clock.NowMicros();
             var pulled = pull;
+            // r2's timer is due Master_Down_Interval after r1's last advert (which has been captured
+            // by now): sample r2's scheduler accounting 3 ms before that, on a thread that sleeps there.
+            ReadCapture();
+            var lastBefore = LastIndex(e => e.Kind == WireKind.Advert && e.SourceIp == _r1Ip && e.Micros <= pulled + (pullEnd - pulled));
+            var sampleAt = lastBefore >= 0 ? _events[lastBefore].Micros + Setup.MasterDownMicros - 3000 : 0;
+            var dueSample = backupPid is { } sp && sampleAt > Clock.NowMicros()
+                ? Task.Factory.StartNew(() =>
+                {
+                    TimerProbe.SleepUntilRealtime(sampleAt);
+                    return ProcFs.SchedStats(sp);
+                }, TaskCreationOptions.LongRunning)
+                : Task.FromResult<Dictionary<int, (long RunNs, long WaitNs)>?>(null)!;
             firstR2 = await WaitForAsync(e => e.Kind == WireKind.Advert && e.SourceIp == _r2Ip && e.Micros >= pulled,
                 TimeSpan.FromMicroseconds(Setup.MasterDownMicros + 10_000_000), "r2's first advert after the pull");
+            var atDue = await dueSample;
+            if (backupPid is { } bp2 && schedBefore is not null && atDue is not null)
+            {
+                idleSched = SchedDelta.Between(schedBefore, atDue);
+                sched = SchedDelta.Between(atDue, ProcFs.SchedStats(bp2));
+            }
             var advertAt = firstR2.Value.Micros;
             await WaitForAsync(e => e.Kind == WireKind.EchoReply && e.SourceMac == _r2Mac && e.Micros >= advertAt,
                 TimeSpan.FromSeconds(10), "an echo reply from r2 after its first advert");
@@ -258,7 +313,7 @@ internal sealed class FailoverLab : IAsyncDisposable
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {
             _pinger.Stop();
-            var record = Analyse(round, slot, pull, pullEnd, null, backupTransition, load, e.Message);
+            var record = Analyse(round, slot, pull, pullEnd, null, backupTransition, idleSched, sched, load, e.Message);
             await RecoverAsync();
             return record;
         }
@@ -276,7 +331,30 @@ internal sealed class FailoverLab : IAsyncDisposable
             error = e.Message;
             Broken = true;
         }
-        return Analyse(round, slot, pull, pullEnd, plug, backupTransition, load, error);
+        return Analyse(round, slot, pull, pullEnd, plug, backupTransition, idleSched, sched, load, error);
+    }
+
+    /// <summary>
+    /// After a restart: until the daemon's VRRP process has settled (under 10 ms of CPU in one
+    /// second), so that a fresh backup is measured as one that has run a while but never taken
+    /// over, not while it is still starting.
+    /// </summary>
+    private async Task WaitQuietAsync(IRouter router)
+    {
+        var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
+        static long Cpu(int pid) => ProcFs.SchedStats(pid).Values.Sum(t => t.RunNs);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            if (router.VrrpPid is not { } pid)
+            {
+                await Task.Delay(100);
+                continue;
+            }
+            var before = Cpu(pid);
+            await Task.Delay(1000);
+            if (Cpu(pid) - before < 10_000_000) return;
+        }
+        throw new TimeoutException($"{Name}: r2's restarted daemon did not settle (10 ms of CPU per second) within 60 s");
     }
 
     private async Task WaitForCountAsync(Func<WireEvent, bool> match, int count, TimeSpan timeout, string what)
@@ -305,7 +383,7 @@ internal sealed class FailoverLab : IAsyncDisposable
         }
     }
 
-    private TrialRecord Analyse(int round, int slot, long pull, long pullEnd, long? plug, long? backupTransition, double load, string? error)
+    private TrialRecord Analyse(int round, int slot, long pull, long pullEnd, long? plug, long? backupTransition, SchedDelta? idleSched, SchedDelta? sched, double load, string? error)
     {
         ReadCapture();
         var firstR2 = pull == 0 ? null : First(e => e.Kind == WireKind.Advert && e.SourceIp == _r2Ip && e.Micros >= pull);
@@ -332,7 +410,7 @@ internal sealed class FailoverLab : IAsyncDisposable
         // may come after the command was started, never after it returned.
         if (lastR1 is { } l && pullEnd != 0 && l > pullEnd) error ??= $"r1's last advert came {(l - pullEnd) / 1000.0:0.0} ms after its port was down";
         return new TrialRecord(round, slot, Pairing.Name, Setup.Key, pull, pullEnd, lastR1, firstR2?.Micros, garp, reply, lastR1 - prevR1, failback,
-            backupTransition, load, _pinger.Sent, error);
+            backupTransition, load, _pinger.Sent, idleSched, sched, error);
     }
 
     private static double LoadAverage()

@@ -12,9 +12,19 @@ using Vigil.Testing;
 // gratuitous ARP and the client's first echo reply from r2.
 //
 //   sudo dotnet run -c Release --project bench/failover -- [--trials 20] [--pairings VV,VK,KV,KK]
-//        [--setups v2,v3] [--ping-ms 1] [--seed N] [--out bench/results/failover.md]
+//        [--setups v2,v3] [--ping-ms 1] [--seed N] [--out bench/results/failover.md] [--fresh-backup]
+//
+// --fresh-backup restarts r2's daemon before every trial, so that each failover is the first one
+// of a freshly started process (cold code paths), for both implementations alike.
+//   dotnet run -c Release --project bench/failover -- timers [--samples 300]   (timer lateness diagnostic)
 //
 // The Vigil programs come from $VIGIL_OUT or out/ (make build).
+
+if (args.Length > 0 && args[0] == "timers")
+{
+    var i = Array.IndexOf(args, "--samples");
+    return await TimerProbe.RunAsync(i > 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : 300);
+}
 
 var options = BenchOptions.Parse(args);
 using var cancel = new CancellationTokenSource();
@@ -57,7 +67,7 @@ try
         for (var slot = 0; slot < order.Count && !cancel.IsCancellationRequested; slot++)
         {
             var lab = order[slot];
-            var record = await lab.RunTrialAsync(round, slot, random);
+            var record = await lab.RunTrialAsync(round, slot, random, options.FreshBackup);
             records.Add(record);
             Console.WriteLine(TrialLine.Format(record, lab.Setup));
         }
@@ -91,7 +101,7 @@ Console.WriteLine($"wrote {options.Out} and {csvPath}");
 return records.All(r => r.Ok) ? 0 : 1;
 
 /// <summary>Command-line options.</summary>
-internal sealed record BenchOptions(int Trials, IReadOnlyList<Pairing> Pairings, IReadOnlyList<VrrpSetup> Setups, double PingMs, int Seed, string Out)
+internal sealed record BenchOptions(int Trials, IReadOnlyList<Pairing> Pairings, IReadOnlyList<VrrpSetup> Setups, double PingMs, int Seed, string Out, bool FreshBackup)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -101,9 +111,11 @@ internal sealed record BenchOptions(int Trials, IReadOnlyList<Pairing> Pairings,
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         }
         var known = new HashSet<string> { "--trials", "--pairings", "--setups", "--ping-ms", "--seed", "--out" };
-        for (var i = 0; i < args.Length; i += 2)
+        var fresh = args.Contains("--fresh-backup");
+        var rest = args.Where(a => a != "--fresh-backup").ToArray();
+        for (var i = 0; i < rest.Length; i += 2)
         {
-            if (!known.Contains(args[i])) throw new ArgumentException($"unknown option {args[i]} (known: {string.Join(' ', known)})");
+            if (!known.Contains(rest[i])) throw new ArgumentException($"unknown option {rest[i]} (known: {string.Join(' ', known)} --fresh-backup)");
         }
         var pairings = Get("pairings", "VV,VK,KV,KK").Split(',').Select(p => p.Trim().ToUpperInvariant() switch
         {
@@ -124,17 +136,17 @@ internal sealed record BenchOptions(int Trials, IReadOnlyList<Pairing> Pairings,
         if (trials < 1) throw new ArgumentException("--trials must be at least 1");
         var pingMs = double.Parse(Get("ping-ms", "1"), CultureInfo.InvariantCulture);
         if (pingMs is < 0.1 or > 10) throw new ArgumentException("--ping-ms must be between 0.1 and 10 (the client pings every 10 ms or faster)");
-        return new BenchOptions(trials, pairings, setups, pingMs, seed, Get("out", "bench/results/failover.md"));
+        return new BenchOptions(trials, pairings, setups, pingMs, seed, Get("out", "bench/results/failover.md"), fresh);
     }
 }
 
 /// <summary>The progress line printed after each trial.</summary>
 internal static class TrialLine
 {
-    public const string Header = "round slot  lab                      gap ms   excess ms  garp ms  ping ms  pull->adv ms  r1 intv ms  failback ms  load";
+    public const string Header = "round slot  lab                      gap ms   excess ms  garp ms  ping ms  pull->adv ms  r1 intv ms  failback ms  load  r2 takeover cpu/wait/maxwait ms, threads";
 
     public static string Format(TrialRecord r, VrrpSetup setup) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Round,5} {r.Slot,4}  {r.Pairing + " " + r.Setup,-22} {Ms(r.Gap),9} {Ms(r.Gap - setup.MasterDownMicros),9} {Ms(r.ToGarp),8} {Ms(r.ToReply),8} {Ms(r.PullToAdvert),12} {Ms(r.MasterInterval),11} {Ms(r.FailbackMicros),12} {r.LoadAverage,5:0.0}{(r.Error is null ? "" : "  ERROR " + r.Error)}");
+        $"{r.Round,5} {r.Slot,4}  {r.Pairing + " " + r.Setup,-22} {Ms(r.Gap),9} {Ms(r.Gap - setup.MasterDownMicros),9} {Ms(r.ToGarp),8} {Ms(r.ToReply),8} {Ms(r.PullToAdvert),12} {Ms(r.MasterInterval),11} {Ms(r.FailbackMicros),12} {r.LoadAverage,5:0.0}  {(r.BackupSched is { } s ? $"{s.RunMicros / 1000.0:0.0}/{s.WaitMicros / 1000.0:0.0}/{s.MaxThreadWaitMicros / 1000.0:0.0}, {s.ThreadsRan}" : "-")}{(r.Error is null ? "" : "  ERROR " + r.Error)}");
 
     private static string Ms(long? micros) => micros is { } m ? (m / 1000.0).ToString("0.000", CultureInfo.InvariantCulture) : "-";
 }

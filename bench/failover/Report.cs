@@ -31,7 +31,11 @@ internal sealed record Machine(string Cpu, int Cores, string Kernel, string Runt
             commit = "unknown commit";
         }
         var dll = Path.Combine(RepoPaths.Out, "vigil-vrrpd.dll");
-        var built = File.Exists(dll) ? File.GetLastWriteTimeUtc(dll).ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "unknown";
+        var built = (File.Exists(dll) ? File.GetLastWriteTimeUtc(dll).ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "unknown") +
+            (Environment.GetEnvironmentVariable("VIGIL_OUT") is { Length: > 0 } o ? $" (programs from VIGIL_OUT={o})" : "");
+        // A build made aside (for example from `git archive HEAD`) can say what it is.
+        var info = Path.Combine(RepoPaths.Out, "BUILD-INFO");
+        if (File.Exists(info)) built += "; " + File.ReadAllText(info).Trim();
         return new Machine(cpu, Environment.ProcessorCount, kernel, Environment.Version.ToString(), keepalived, tcpdump, commit, built,
             (long.Parse(mem, CultureInfo.InvariantCulture) / 1024).ToString(CultureInfo.InvariantCulture));
     }
@@ -58,7 +62,7 @@ internal static class Report
     public static string Csv(IReadOnlyList<TrialRecord> records, BenchOptions options)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("round,slot,pairing,master,backup,setup,master_down_us,pull_utc,last_master_advert_utc,gap_us,excess_us,to_garp_us,to_first_reply_us,pull_to_first_advert_us,master_last_interval_us,failback_us,vigil_backup_transition_minus_due_us,vigil_backup_wire_minus_transition_us,load1,pings_sent,error");
+        sb.AppendLine("round,slot,pairing,master,backup,setup,master_down_us,pull_utc,last_master_advert_utc,gap_us,excess_us,to_garp_us,to_first_reply_us,pull_to_first_advert_us,master_last_interval_us,failback_us,vigil_backup_transition_minus_due_us,vigil_backup_wire_minus_transition_us,backup_idle_cpu_us,backup_idle_runqueue_wait_us,backup_takeover_cpu_us,backup_takeover_runqueue_wait_us,backup_takeover_max_thread_wait_us,backup_takeover_threads_ran,load1,pings_sent,error");
         foreach (var r in records)
         {
             var setup = options.Setups.First(s => s.Key == r.Setup);
@@ -69,6 +73,7 @@ internal static class Report
                 r.PullMicros == 0 ? "" : Clock.Iso(r.PullMicros), r.LastMasterAdvert is { } l ? Clock.Iso(l) : "",
                 r.Gap, r.Gap - setup.MasterDownMicros, r.ToGarp, r.ToReply, r.PullToAdvert, r.MasterInterval, r.FailbackMicros,
                 r.BackupTransitionWall - due, r.FirstBackupAdvert - r.BackupTransitionWall,
+                r.BackupIdleSched?.RunMicros, r.BackupIdleSched?.WaitMicros, r.BackupSched?.RunMicros, r.BackupSched?.WaitMicros, r.BackupSched?.MaxThreadWaitMicros, r.BackupSched?.ThreadsRan,
                 r.LoadAverage.ToString("0.00", Inv), r.PingsSent, Quote(r.Error)));
         }
         return sb.ToString();
@@ -85,7 +90,7 @@ internal static class Report
         sb.AppendLine("# Failover latency: Vigil and keepalived in the same lab and run");
         sb.AppendLine();
         sb.AppendLine(string.Create(Inv, $"Measured {started:yyyy-MM-dd HH:mm} to {finished:HH:mm} UTC ({(finished - started).TotalMinutes:0} min) by `bench/failover`"));
-        sb.AppendLine(string.Create(Inv, $"(`sudo dotnet run -c Release --project bench/failover -- --trials {options.Trials} --seed {options.Seed}`)."));
+        sb.AppendLine(string.Create(Inv, $"(`sudo dotnet run -c Release --project bench/failover -- --trials {options.Trials} --seed {options.Seed}{(options.FreshBackup ? " --fresh-backup" : "")}`)."));
         sb.AppendLine(machine.Summary + ".");
         sb.AppendLine($"Load average (1/5/15 min, runnable/total, last pid) at the start: `{loadStart}`, at the end: `{loadEnd}`; other jobs shared the machine.");
         sb.AppendLine($"Raw data, one line per trial: [{csvName}]({csvName}).");
@@ -98,6 +103,8 @@ internal static class Report
         sb.AppendLine("  `vigil-vrrpd`), keepalived 2.2.7 as `keepalived -n -l -D -P`.");
         sb.AppendLine("- Configurations: VRRPv2 `advert_int 1` with `auth_type PASS`; VRRPv3 `advert_int 0.1`. Everything else is default.");
         sb.AppendLine(string.Create(Inv, $"- {options.Trials} rounds; each round runs one trial in every lab, in a fresh random order (seed {options.Seed}), one trial at a time."));
+        if (options.FreshBackup)
+            sb.AppendLine("- **--fresh-backup**: r2's daemon was restarted before every trial, so every failover is the first of a fresh process.");
         sb.AppendLine("- A trial: wait until the capture shows r1 advertising at priority 150 (two adverts since r2's last) and both daemons report");
         sb.AppendLine(string.Create(Inv, $"  MASTER/BACKUP; the client starts pinging the VIP every {options.PingMs} ms (ICMP echo from a raw socket) and 20 replies from r1 arrive;"));
         sb.AppendLine("  after a random delay within one advert interval r1's switch port goes down (`ip link set PORT down` in the switch's namespace,");
@@ -163,6 +170,38 @@ internal static class Report
                 var pa = Stats.Of(a.Select(r => r.ToReply));
                 var pb = Stats.Of(b.Select(r => r.ToReply));
                 sb.AppendLine($"| {label}: {vigil} vs {keep} | {F(ga.Median / gb.Median, "0.0000")}x | {F(ea.Median - eb.Median, "+0.00;-0.00")} ms | {F(ea.P90 - eb.P90, "+0.00;-0.00")} ms | {(pa is null || pb is null ? "-" : F(pa.Median / pb.Median, "0.000") + "x")} |");
+            }
+            sb.AppendLine();
+            sb.AppendLine("The backup's VRRP process (vigil-vrrpd; keepalived's VRRP child), from /proc/PID/task/*/schedstat: **idle** = from the");
+            sb.AppendLine("pull to 3 ms before its master-down timer is due (sampled by a thread sleeping to that instant); **takeover** = from then");
+            sb.AppendLine("until the benchmark saw its first advert (which includes a few ms after the advert). CPU time, time its threads were");
+            sb.AppendLine("runnable but waiting for a CPU (summed over threads), the longest such wait of one thread, threads that ran. Milliseconds.");
+            sb.AppendLine();
+            sb.AppendLine("| master/backup | idle CPU median | idle wait median | takeover CPU median | takeover wait median | p90 | max | one thread's wait max | threads that ran (median) |");
+            sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
+            foreach (var pairing in options.Pairings)
+            {
+                var rs = records.Where(r => r.Ok && r.Setup == setup.Key && r.Pairing == pairing.Name && r.BackupSched is not null && r.BackupIdleSched is not null).ToList();
+                if (rs.Count == 0) continue;
+                var idleCpu = Stats.Of(rs.Select(r => (long?)r.BackupIdleSched!.RunMicros))!;
+                var idleWait = Stats.Of(rs.Select(r => (long?)r.BackupIdleSched!.WaitMicros))!;
+                var cpu = Stats.Of(rs.Select(r => (long?)r.BackupSched!.RunMicros))!;
+                var wait = Stats.Of(rs.Select(r => (long?)r.BackupSched!.WaitMicros))!;
+                var one = Stats.Of(rs.Select(r => (long?)r.BackupSched!.MaxThreadWaitMicros))!;
+                var threads = rs.Select(r => r.BackupSched!.ThreadsRan).Order().ToList()[rs.Count / 2];
+                sb.AppendLine($"| {pairing.Name} | {F(idleCpu.Median)} | {F(idleWait.Median)} | {F(cpu.Median)} | {F(wait.Median)} | {F(wait.P90)} | {F(wait.Max)} | {F(one.Max)} | {threads} |");
+            }
+            var slow = records.Where(r => r.Ok && r.Setup == setup.Key && r.Gap - mdi >= 5000).OrderByDescending(r => r.Gap).ToList();
+            if (slow.Count > 0)
+            {
+                sb.AppendLine();
+                sb.AppendLine("Trials with an excess of 5 ms or more: excess; the backup's takeover run-queue wait (all threads / longest thread); load average.");
+                sb.AppendLine();
+                foreach (var r in slow)
+                {
+                    sb.AppendLine($"- round {r.Round} {r.Pairing}: excess {F((r.Gap - mdi) / 1000.0)} ms; wait {F(r.BackupSched?.WaitMicros / 1000.0)} / {F(r.BackupSched?.MaxThreadWaitMicros / 1000.0)} ms; " +
+                        $"r1's last advert interval {F(r.MasterInterval / 1000.0)} ms; load {r.LoadAverage.ToString("0.0", Inv)}");
+                }
             }
             var diag = records.Where(r => r.Ok && r.Setup == setup.Key && r.BackupTransitionWall is not null).ToList();
             if (diag.Count > 0)

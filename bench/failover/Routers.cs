@@ -24,6 +24,12 @@ internal interface IRouter : IAsyncDisposable
     /// <summary>Process ids worth watching (for diagnostics).</summary>
     IReadOnlyList<int> Pids { get; }
 
+    /// <summary>The process that runs the VRRP instance (vigil-vrrpd, or keepalived's VRRP child), when known.</summary>
+    int? VrrpPid { get; }
+
+    /// <summary>Stops the daemon (SIGTERM, by pid) and starts a fresh one on the same configuration.</summary>
+    Task RestartAsync();
+
     string Output { get; }
 }
 
@@ -63,13 +69,17 @@ internal static class RouterConfig
 /// </summary>
 internal sealed class VigilRouter : IRouter
 {
-    private readonly LabProcess _process;
+    private readonly LabHost _host;
+    private readonly string _conf;
     private readonly string _runDir;
     private readonly RpcChannel _vrrpd;
     private readonly VrrpClient _client;
+    private LabProcess _process;
 
-    private VigilRouter(LabProcess process, string runDir)
+    private VigilRouter(LabHost host, string conf, LabProcess process, string runDir)
     {
+        _host = host;
+        _conf = conf;
         _process = process;
         _runDir = runDir;
         _vrrpd = RpcChannel.ForUnixSocket(Path.Combine(runDir, "vrrpd.sock"));
@@ -85,11 +95,26 @@ internal sealed class VigilRouter : IRouter
         var conf = Path.Combine(workDir, host.Name + ".conf");
         await File.WriteAllTextAsync(conf, config);
         var p = host.Start("vigil", RepoPaths.Program("vigil-controld"), ["-P", "-f", conf, "--run-dir", runDir]);
-        var router = new VigilRouter(p, runDir);
-        await Poll.UntilAsync(async () => p.HasExited || await router.StateAsync() is not null, TimeSpan.FromSeconds(60),
-            $"vigil-vrrpd on {host.Name} to run {RouterConfig.Instance}", () => Task.FromResult(p.Output));
-        if (p.HasExited) throw new InvalidOperationException($"vigil-controld on {host.Name} exited: {p.Output}");
+        var router = new VigilRouter(host, conf, p, runDir);
+        await router.WaitRunningAsync();
         return router;
+    }
+
+    private async Task WaitRunningAsync()
+    {
+        var p = _process;
+        await Poll.UntilAsync(async () => p.HasExited || await StateAsync() is not null, TimeSpan.FromSeconds(60),
+            $"vigil-vrrpd on {_host.Name} to run {RouterConfig.Instance}", () => Task.FromResult(p.Output));
+        if (p.HasExited) throw new InvalidOperationException($"vigil-controld on {_host.Name} exited: {p.Output}");
+    }
+
+    public async Task RestartAsync()
+    {
+        await _process.StopAsync(TimeSpan.FromSeconds(15));
+        // controld removes its sockets on the way out; wait for vrrpd's to go so the new one is the one answering.
+        await Poll.UntilAsync(() => !File.Exists(Path.Combine(_runDir, "vrrpd.sock")), TimeSpan.FromSeconds(15), $"vigil-vrrpd on {_host.Name} to stop");
+        _process = _host.Start("vigil", RepoPaths.Program("vigil-controld"), ["-P", "-f", _conf, "--run-dir", _runDir]);
+        await WaitRunningAsync();
     }
 
     public async Task<string?> StateAsync()
@@ -126,26 +151,22 @@ internal sealed class VigilRouter : IRouter
         }
     }
 
-    /// <summary>controld and the vrrpd it started (vrrpd's pid from its pid file or /proc).</summary>
-    public IReadOnlyList<int> Pids
+    /// <summary>controld and the daemons it started.</summary>
+    public IReadOnlyList<int> Pids => [_process.Pid, .. ProcFs.Children(_process.Pid)];
+
+    private int? _vrrpPid;
+    private int _vrrpPidOf;
+
+    public int? VrrpPid
     {
         get
         {
-            var pids = new List<int> { _process.Pid };
-            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            if (_vrrpPidOf != _process.Pid || _vrrpPid is not { } known || !Directory.Exists($"/proc/{known}"))
             {
-                if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-                try
-                {
-                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                    if (int.Parse(fields[1]) == _process.Pid) pids.Add(pid); // ppid
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-                {
-                }
+                _vrrpPid = ProcFs.Children(_process.Pid).FirstOrDefault(c => ProcFs.Comm(c) == "vigil-vrrpd") is var c and > 0 ? c : null;
+                _vrrpPidOf = _process.Pid;
             }
-            return pids;
+            return _vrrpPid;
         }
     }
 
@@ -165,9 +186,18 @@ internal sealed class VigilRouter : IRouter
 /// </summary>
 internal sealed class KeepalivedRouter : IRouter
 {
-    private readonly LabProcess _process;
+    private readonly LabHost _host;
+    private readonly string _conf;
+    private readonly string _dir;
+    private LabProcess _process;
 
-    private KeepalivedRouter(LabProcess process) => _process = process;
+    private KeepalivedRouter(LabHost host, string conf, string dir, LabProcess process)
+    {
+        _host = host;
+        _conf = conf;
+        _dir = dir;
+        _process = process;
+    }
 
     public Implementation Implementation => Implementation.Keepalived;
 
@@ -180,13 +210,29 @@ internal sealed class KeepalivedRouter : IRouter
         await File.WriteAllTextAsync(conf, config);
         var check = await Shell.RunAsync(keepalived, "-t", "-f", conf);
         if (!check.Ok) throw new InvalidOperationException($"keepalived -t rejected {conf}: {check.Stderr}{check.Stdout}");
-        var p = host.Start("keepalived", keepalived,
+        return new KeepalivedRouter(host, conf, dir, await LaunchAsync(host, conf, dir));
+    }
+
+    private static async Task<LabProcess> LaunchAsync(LabHost host, string conf, string dir)
+    {
+        var p = host.Start("keepalived", Shell.Require("keepalived"),
             ["-n", "-l", "-D", "-P", "-f", conf, "-p", Path.Combine(dir, "keepalived.pid"), "-r", Path.Combine(dir, "vrrp.pid")]);
         await Poll.UntilAsync(() => p.Stdout.Contains("Startup complete", StringComparison.Ordinal) || p.Stderr.Contains("Startup complete", StringComparison.Ordinal) || p.HasExited,
             TimeSpan.FromSeconds(30), $"keepalived on {host.Name} to start", () => p.Output);
         if (p.HasExited) throw new InvalidOperationException($"keepalived on {host.Name} exited: {p.Output}");
-        return new KeepalivedRouter(p);
+        return p;
     }
+
+    public async Task RestartAsync()
+    {
+        await _process.StopAsync(TimeSpan.FromSeconds(15));
+        _process = await LaunchAsync(_host, _conf, _dir);
+    }
+
+    /// <summary>keepalived's VRRP child, from the pid file it was told to write (-r).</summary>
+    public int? VrrpPid =>
+        File.Exists(Path.Combine(_dir, "vrrp.pid")) && int.TryParse(File.ReadAllText(Path.Combine(_dir, "vrrp.pid")).Trim(), out var pid) && ProcFs.Children(_process.Pid).Contains(pid)
+            ? pid : null;
 
     public Task<string?> StateAsync()
     {
@@ -198,10 +244,76 @@ internal sealed class KeepalivedRouter : IRouter
         return Task.FromResult<string?>(rest.Split(' ', '\n')[0]);
     }
 
-    public IReadOnlyList<int> Pids => [_process.Pid];
+    public IReadOnlyList<int> Pids => [_process.Pid, .. ProcFs.Children(_process.Pid)];
 
     public string Output => _process.Output;
 
     /// <summary>The lab stops the process (it owns it).</summary>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>Small readers of /proc.</summary>
+internal static class ProcFs
+{
+    public static IReadOnlyList<int> Children(int parent)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parent) children.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+            {
+                // The process went away while we looked.
+            }
+        }
+        return children;
+    }
+
+    public static string? Comm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Per-thread scheduler accounting of a process from /proc/PID/task/TID/schedstat: time on a
+    /// CPU and time runnable but waiting on a run queue (nanoseconds), by thread id.
+    /// </summary>
+    public static Dictionary<int, (long RunNs, long WaitNs)> SchedStats(int pid)
+    {
+        var result = new Dictionary<int, (long, long)>();
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    var f = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                    result[int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture)] =
+                        (long.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture));
+                }
+                catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+                {
+                    // A thread that ended while we looked.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The process is gone.
+        }
+        return result;
+    }
 }
