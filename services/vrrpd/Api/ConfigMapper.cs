@@ -82,8 +82,11 @@ internal static class ConfigMapper
                 throw new InvalidArgumentException($"sync_groups[{group}].members", $"vrrp_sync_group {group}: instance {member} does not exist");
         }
         // VRID clashes: two instances of one family on one interface cannot share a VRID unless
-        // both are unicast (the sender then tells them apart), as keepalived requires.
-        foreach (var clash in instances.GroupBy(d => (d.Config.Interface, d.Config.Family, d.Config.Vrid)).Where(g => g.Count() > 1))
+        // both are unicast (the sender then tells them apart), as keepalived requires. Two VMACs
+        // of one name would be one interface.
+        foreach (var twice in instances.Where(d => d.Vmac is not null).GroupBy(d => d.Vmac!.Name).Where(g => g.Count() > 1))
+            throw new InvalidArgumentException($"instances[{twice.ElementAt(1).Name}].vmac_interface", $"VMAC {twice.Key} is used by {string.Join(" and ", twice.Select(d => d.Name))}");
+        foreach (var clash in instances.GroupBy(d => (Interface: d.SourceInterface, d.Config.Family, d.Config.Vrid)).Where(g => g.Count() > 1))
         {
             if (clash.All(d => d.Config.IsUnicast)) continue;
             var list = clash.Select(d => d.Name).ToList();
@@ -150,11 +153,19 @@ internal static class ConfigMapper
             3 => VrrpVersion.V3,
             _ => throw new InvalidArgumentException($"{path}.version", $"{spec.Version} is not 2 or 3"),
         };
-        if (spec.UseVmac || spec.VmacInterface.Length > 0)
-            throw new InvalidArgumentException($"{path}.use_vmac", "use_vmac is not supported yet by vigil-vrrpd");
+        // use_vmac: the instance runs on a macvlan named after the VRID unless named; its VIPs live there.
+        var useVmac = spec.UseVmac || spec.VmacInterface.Length > 0;
+        var iface = spec.Interface;
+        if (useVmac)
+        {
+            iface = spec.VmacInterface.Length > 0 ? spec.VmacInterface : $"vrrp.{spec.VirtualRouterId}";
+            if (iface.Length > 15) throw new InvalidArgumentException($"{path}.vmac_interface", $"'{iface}' is longer than 15 characters");
+            if (iface == spec.Interface) throw new InvalidArgumentException($"{path}.vmac_interface", $"the VMAC cannot be the interface {spec.Interface} itself");
+            if (spec.VmacXmitBase) throw new InvalidArgumentException($"{path}.vmac_xmit_base", "vmac_xmit_base is not supported yet by vigil-vrrpd");
+        }
 
-        var vips = spec.VirtualAddresses.Select((v, i) => MapVip(v, $"{path}.virtual_addresses[{i}]", spec.Interface)).ToList();
-        var evips = spec.ExcludedAddresses.Select((v, i) => MapVip(v, $"{path}.excluded_addresses[{i}]", spec.Interface)).ToList();
+        var vips = spec.VirtualAddresses.Select((v, i) => MapVip(v, $"{path}.virtual_addresses[{i}]", iface)).ToList();
+        var evips = spec.ExcludedAddresses.Select((v, i) => MapVip(v, $"{path}.excluded_addresses[{i}]", iface)).ToList();
         var source = spec.SourceAddress.Length == 0 ? null : Address(spec.SourceAddress, $"{path}.source_address");
         var peers = spec.UnicastPeers.Select((p, i) => MapPeer(p, $"{path}.unicast_peers[{i}]")).ToList();
         var group4 = spec.MulticastGroup.Length == 0 ? null : Address(spec.MulticastGroup, $"{path}.multicast_group");
@@ -173,6 +184,8 @@ internal static class ConfigMapper
                 throw new InvalidArgumentException($"{path}.virtual_addresses[{i}]",
                     $"{vips[i].Address} is not {FamilyText(family)} like the instance (put addresses of the other family in virtual_ipaddress_excluded)");
         }
+        if (useVmac && family == AddressFamily.InterNetworkV6)
+            throw new InvalidArgumentException($"{path}.use_vmac", "use_vmac for IPv6 instances is not supported yet by vigil-vrrpd");
         if (group4 is not null && (!group4.IsMulticast() || group4.AddressFamily != family))
             throw new InvalidArgumentException($"{path}.multicast_group", $"{group4} is not an {FamilyText(family)} multicast address");
 
@@ -191,7 +204,7 @@ internal static class ConfigMapper
         var config = new VrrpInstanceConfig
         {
             Name = spec.Name,
-            Interface = spec.Interface,
+            Interface = iface,
             Vrid = (byte)spec.VirtualRouterId,
             Family = family,
             Version = version,
@@ -250,7 +263,10 @@ internal static class ConfigMapper
             MapNotify(spec.Notify, $"{path}.notify"),
             spec.DontTrackPrimary,
             Key(engineSpec) + "|" + (group ?? ""),
-            Key(spec) + "|" + (group ?? ""));
+            Key(spec) + "|" + (group ?? ""))
+        {
+            Vmac = useVmac ? new VmacSpec(iface, spec.Interface, MacvlanLink.VrrpMac((byte)spec.VirtualRouterId)) : null,
+        };
     }
 
     /// <summary>The engine's keyword names, as the proto spells the field.</summary>

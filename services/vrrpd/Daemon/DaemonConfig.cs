@@ -67,6 +67,12 @@ public sealed record InstanceDefinition(
 {
     public string Name => Config.Name;
 
+    /// <summary><c>use_vmac</c>: the instance's <see cref="VrrpInstanceConfig.Interface"/> is this macvlan.</summary>
+    public VmacSpec? Vmac { get; init; }
+
+    /// <summary>The interface whose address adverts are sent from (the VMAC's parent with use_vmac).</summary>
+    public string SourceInterface => Vmac?.BaseInterface ?? Config.Interface;
+
     /// <summary>Every address the instance adds when MASTER.</summary>
     public IEnumerable<VirtualAddressSpec> AllAddresses => VirtualAddresses.Concat(ExcludedAddresses);
 }

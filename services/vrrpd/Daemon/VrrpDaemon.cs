@@ -32,6 +32,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
     private readonly LinuxVrrpTransport _transport;
     private readonly LinuxArpSender _arp;
     private readonly VipManager _vips;
+    private readonly VmacManager _vmacs;
     private readonly Notifier _notifier;
     private readonly EventHub _hub;
     private readonly Tracking _tracking;
@@ -62,6 +63,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         _arp = arp;
         _transport = LinuxVrrpTransport.Create(loggers.CreateLogger("vigil-vrrpd.transport"));
         _vips = new VipManager(rtnl, name => Config.Instance(name), loggers.CreateLogger("vigil-vrrpd.vips"));
+        _vmacs = new VmacManager(rtnl, loggers.CreateLogger("vigil-vrrpd.vmac"));
         _notifier = new Notifier(_scriptRunner, () => Config, loggers.CreateLogger("vigil-vrrpd.notify"));
         _hub = new EventHub(WallClock, () => DateTime.UtcNow);
         _tracking = new Tracking(_links.IsUp, ScriptStatus, FileValue, (name, e) => Post(name, e));
@@ -185,6 +187,18 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
             // and a failure in one step (a FIFO, a watcher) must not keep the others from running.
             var firstLoad = Interlocked.Increment(ref _applies) == 1;
             Step("notify fifo", () => _notifier.SetFifo(next.Globals.NotifyFifo));
+            try
+            {
+                var vmacs = next.Instances.Where(d => d.Vmac is not null).Select(d => d.Vmac!).ToList();
+                await _vmacs.RemoveUnusedAsync(vmacs.Select(v => v.Name).ToHashSet(StringComparer.Ordinal)).ConfigureAwait(false);
+                await _vmacs.EnsureAsync(vmacs, CancellationToken.None).ConfigureAwait(false);
+                // A new VMAC comes up with its parent's carrier a moment later; start its instance then.
+                await Poll(() => vmacs.All(v => _links.IsUp(v.Name) || !_links.IsUp(v.BaseInterface)), TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogApplyStepFailed(_log, e, "vmacs");
+            }
             Step("sockets", UpdateSockets);
             try
             {
@@ -216,6 +230,12 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         {
             _apply.Release();
         }
+    }
+
+    private static async Task Poll(Func<bool> done, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (!done() && DateTime.UtcNow < until) await Task.Delay(20).ConfigureAwait(false);
     }
 
     private void Step(string what, Action action)
@@ -264,7 +284,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         }
         _awaitingStart.Remove(name);
         var c = d.Config;
-        var source = c.SourceAddress ?? _links.SourceFor(c.Interface, c.Family, _ownAddresses);
+        var source = c.SourceAddress ?? _links.SourceFor(d.SourceInterface, c.Family, _ownAddresses);
         var up = d.DontTrackPrimary || _links.IsUp(c.Interface);
         _sources[name] = source;
         _started.Add(name);
@@ -377,7 +397,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         if (IsStopping) return;
         lock (_gate)
         {
-            foreach (var d in Config.Instances.Where(d => d.Config.Interface == name && d.Config.SourceAddress is null && _started.Contains(d.Name)))
+            foreach (var d in Config.Instances.Where(d => d.SourceInterface == name && d.Config.SourceAddress is null && _started.Contains(d.Name)))
             {
                 var source = _links.SourceFor(name, d.Config.Family, _ownAddresses);
                 if (Equals(source, _sources.GetValueOrDefault(d.Name))) continue;
@@ -485,6 +505,8 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
             // keepalived's notify_shutdown: every sync group reports STOP as well.
             foreach (var g in config.Groups) await _notifier.NotifyGroupAsync(g.Name, VrrpStateKind.Stopped, CancellationToken.None).ConfigureAwait(false);
             await _notifier.DrainAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            // keepalived deletes its VMACs at exit (the VIPs on them are gone already).
+            await _vmacs.RemoveUnusedAsync(new HashSet<string>()).ConfigureAwait(false);
             _hub.Complete(DaemonStopping.Error());
             await _cts.CancelAsync().ConfigureAwait(false);
             await _links.DisposeAsync().ConfigureAwait(false);

@@ -91,7 +91,8 @@ public sealed class ConfigMapperTests
     [InlineData("weight", "instances[VI_1].track_interfaces[0].weight", "300 is not -253..253")]
     [InlineData("dup", "instances[VI_1].name", "defined twice")]
     [InlineData("group", "sync_groups[G1].members", "instance VI_9 does not exist")]
-    [InlineData("vmac", "instances[VI_1].use_vmac", "not supported yet")]
+    [InlineData("vmac6", "instances[VI_1].use_vmac", "not supported yet")]
+    [InlineData("xmitbase", "instances[VI_1].vmac_xmit_base", "not supported yet")]
     [InlineData("scriptparse", "scripts[chk].script", "")]
     [InlineData("user", "instances[VI_1].notify.user", "does not exist")]
     [InlineData("sameVrid", "instances[VI_2].virtual_router_id", "VRID 51 is used by VI_1 and VI_2 on eth0")]
@@ -115,7 +116,17 @@ public sealed class ConfigMapperTests
                 case "weight": i.TrackInterfaces[0].Weight = 300; break;
                 case "dup": c.Instances.Add(i.Clone()); break;
                 case "group": c.SyncGroups.Add(new SyncGroupSpec { Name = "G1", Members = { "VI_1", "VI_9" } }); break;
-                case "vmac": i.UseVmac = true; break;
+                case "vmac6":
+                    i.UseVmac = true;
+                    i.VirtualAddresses[0].Address = "fd00::100";
+                    i.AuthType = AuthType.None;
+                    i.AuthPassword = "";
+                    i.Version = 3;
+                    break;
+                case "xmitbase":
+                    i.UseVmac = true;
+                    i.VmacXmitBase = true;
+                    break;
                 case "scriptparse": c.Scripts[0].Script = "echo 'unterminated"; break;
                 case "user": i.Notify = new NotifySpec { User = "no-such-user-vigil" }; break;
                 case "sameVrid":
@@ -127,6 +138,20 @@ public sealed class ConfigMapperTests
         });
         Assert.Equal(field, e.Field);
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void ToDaemonConfig_UseVmac_InstanceRunsOnTheMacvlanAndItsVipsLiveThere()
+    {
+        var c = Valid();
+        c.Instances[0].UseVmac = true;
+        var i = ConfigMapper.ToDaemonConfig(c).Instances[0];
+        Assert.Equal("vrrp.51", i.Config.Interface);
+        Assert.Equal("eth0", i.SourceInterface);
+        Assert.Equal("vrrp.51", i.VirtualAddresses[0].Device);
+        Assert.Equal("00-00-5E-00-01-33", i.Vmac!.Mac.ToString().Insert(2, "-").Insert(5, "-").Insert(8, "-").Insert(11, "-").Insert(14, "-"));
+        c.Instances[0].VmacInterface = "vmac1";
+        Assert.Equal("vmac1", ConfigMapper.ToDaemonConfig(c).Instances[0].Config.Interface);
     }
 
     [Fact]
