@@ -116,6 +116,7 @@ public sealed class NotifierTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Lab")] // needs root to switch users
     public async Task NotifyInstance_NotifyUser_ScriptRunsAsThatUser()
     {
         if (Environment.UserName != "root") throw new InvalidOperationException("running a script as another user needs root");
