@@ -40,6 +40,27 @@ public sealed class CheckClient(RpcChannel channel) : ServiceClient(channel, Che
 {
     public Task<Check.V1.GetDaemonInfoResponse> GetDaemonInfoAsync(Check.V1.GetDaemonInfoRequest request, CallOptions options = default) =>
         UnaryAsync<Check.V1.GetDaemonInfoRequest, Check.V1.GetDaemonInfoResponse>("GetDaemonInfo", request, options);
+
+    public Task<Check.V1.ApplyConfigResponse> ApplyConfigAsync(Check.V1.ApplyConfigRequest request, CallOptions options = default) =>
+        UnaryAsync<Check.V1.ApplyConfigRequest, Check.V1.ApplyConfigResponse>("ApplyConfig", request, options);
+
+    public Task<Check.V1.ListVirtualServersResponse> ListVirtualServersAsync(Check.V1.ListVirtualServersRequest request, CallOptions options = default) =>
+        UnaryAsync<Check.V1.ListVirtualServersRequest, Check.V1.ListVirtualServersResponse>("ListVirtualServers", request, options);
+
+    public Task<Check.V1.GetVirtualServerResponse> GetVirtualServerAsync(Check.V1.GetVirtualServerRequest request, CallOptions options = default) =>
+        UnaryAsync<Check.V1.GetVirtualServerRequest, Check.V1.GetVirtualServerResponse>("GetVirtualServer", request, options);
+
+    public IAsyncEnumerable<Check.V1.WatchCheckResultsResponse> WatchCheckResultsAsync(Check.V1.WatchCheckResultsRequest request, CallOptions options = default) =>
+        ServerStreamingAsync<Check.V1.WatchCheckResultsRequest, Check.V1.WatchCheckResultsResponse>("WatchCheckResults", request, options);
+
+    public Task<Check.V1.ListDestinationsResponse> ListDestinationsAsync(Check.V1.ListDestinationsRequest request, CallOptions options = default) =>
+        UnaryAsync<Check.V1.ListDestinationsRequest, Check.V1.ListDestinationsResponse>("ListDestinations", request, options);
+
+    public Task<Check.V1.SetRealServerWeightResponse> SetRealServerWeightAsync(Check.V1.SetRealServerWeightRequest request, CallOptions options = default) =>
+        UnaryAsync<Check.V1.SetRealServerWeightRequest, Check.V1.SetRealServerWeightResponse>("SetRealServerWeight", request, options);
+
+    public Task<Check.V1.DrainRealServerResponse> DrainRealServerAsync(Check.V1.DrainRealServerRequest request, CallOptions options = default) =>
+        UnaryAsync<Check.V1.DrainRealServerRequest, Check.V1.DrainRealServerResponse>("DrainRealServer", request, options);
 }
 
 /// <summary>vigil.ipvs.v1.IpvsService (vigil-ipvsd).</summary>

@@ -13,6 +13,8 @@ internal static class Program
         root.Options.Add(GlobalOptions.Timeout);
         root.Subcommands.Add(DaemonsCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(ChecksCommand.Create());
+        root.Subcommands.Add(GenhashCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -42,6 +42,7 @@ public sealed partial class Controller : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Instance> _instances = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private ChildProcess? _vrrpd;
+    private ChildProcess? _checkd;
     private Task? _relay;
 
     public Controller(DaemonHost host, ControllerOptions options)
@@ -56,7 +57,7 @@ public sealed partial class Controller : IAsyncDisposable
     public ControllerOptions Options => _options;
     public int? FatalExitCode { get; private set; }
 
-    public IEnumerable<ChildProcess> Children => new[] { _vrrpd }.OfType<ChildProcess>();
+    public IEnumerable<ChildProcess> Children => new[] { _vrrpd, _checkd }.OfType<ChildProcess>();
 
     public IReadOnlyCollection<Instance> Instances => _instances.Values.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
 
@@ -112,6 +113,14 @@ public sealed partial class Controller : IAsyncDisposable
         {
             LogNoVrrp();
         }
+        if (!_options.VrrpOnly && Config.VirtualServers.Count > 0)
+        {
+            _checkd = StartChild(VigilPaths.Checkd, PushCheckAsync);
+        }
+        else
+        {
+            LogNoCheckd();
+        }
         return true;
     }
 
@@ -141,6 +150,18 @@ public sealed partial class Controller : IAsyncDisposable
         LogPushed(child.Name, desired.Instances.Count, reply.AddedInstances.Count, reply.ChangedInstances.Count, reply.RemovedInstances.Count, reply.UnchangedInstances.Count);
     }
 
+    /// <summary>Sends checkd the checker part of the current configuration (on start, restart and reload).</summary>
+    private async Task PushCheckAsync(ChildProcess child)
+    {
+        var config = Config ?? throw new InvalidOperationException("no configuration loaded");
+        var desired = CheckConfigMapper.ToProto(config);
+        using var channel = RpcChannel.ForUnixSocket(child.SocketPath);
+        var reply = await new CheckClient(channel).ApplyConfigAsync(new Check.V1.ApplyConfigRequest { Config = desired }, CallOptions.WithTimeout(TimeSpan.FromSeconds(30)));
+        foreach (var warning in reply.Warnings) LogCheckWarning(child.Name, warning);
+        LogPushedCheck(child.Name, desired.VirtualServers.Count, reply.VirtualServersAdded, reply.VirtualServersKept, reply.VirtualServersRemoved,
+            reply.RealServersAdded, reply.RealServersRemoved, reply.CheckersKept, reply.CheckersStarted);
+    }
+
     /// <summary>SIGHUP / ReloadConfig: a configuration that cannot run is refused and the running one stays.</summary>
     public async Task<ConfigLoadResult> ReloadAsync()
     {
@@ -162,6 +183,22 @@ public sealed partial class Controller : IAsyncDisposable
             {
                 _vrrpd = StartChild(VigilPaths.Vrrpd, PushVrrpAsync);
                 _relay ??= Task.Run(() => RelayVrrpStateAsync(_stopping.Token));
+            }
+            if (_checkd is { IsReady: true } checkd)
+            {
+                try
+                {
+                    await PushCheckAsync(checkd);
+                }
+                catch (RpcException e)
+                {
+                    // The VRRP part is applied; the checkers keep their previous configuration.
+                    LogPushFailed(checkd.Name, e.Status.Message);
+                }
+            }
+            else if (_checkd is null && !_options.VrrpOnly && Config.VirtualServers.Count > 0)
+            {
+                _checkd = StartChild(VigilPaths.Checkd, PushCheckAsync);
             }
             return result;
         }
@@ -245,4 +282,18 @@ public sealed partial class Controller : IAsyncDisposable
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "no vrrp_instance configured: vigil-vrrpd not started")]
     private partial void LogNoVrrp();
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "no virtual_server configured (or -P): vigil-checkd not started")]
+    private partial void LogNoCheckd();
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Information,
+        Message = "pushed {Count} virtual servers to {Child}: {Added} added, {Kept} kept, {Removed} removed; real servers {RsAdded} added, {RsRemoved} removed; checkers {CheckersKept} kept, {CheckersStarted} started",
+        SkipEnabledCheck = true)]
+    private partial void LogPushedCheck(string child, int count, uint added, uint kept, uint removed, uint rsAdded, uint rsRemoved, uint checkersKept, uint checkersStarted);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "{Child}: {Warning}")]
+    private partial void LogCheckWarning(string child, string warning);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Error, Message = "{Child} refused the configuration: {Reason}")]
+    private partial void LogPushFailed(string child, string reason);
 }
