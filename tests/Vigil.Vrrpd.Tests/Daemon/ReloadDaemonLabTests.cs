@@ -69,7 +69,11 @@ public sealed class ReloadDaemonLabTests
             .Select(t => double.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.True(vi1.Count >= 4, $"{vi1.Count} adverts of VI_1 captured");
         var gaps = vi1.Zip(vi1.Skip(1), (x, y) => y - x).ToList();
-        Assert.True(gaps.Max() < 1.5, $"gaps between VI_1's adverts: {string.Join(", ", gaps.Select(g => g.ToString("0.000")))}");
+        // A restart would show as a priority 0 advert and a silence of Master_Down_Interval (3.6 s);
+        // the exact cadence across a reload is asserted with a virtual clock in ReloadTests. Here
+        // only scheduling delays of a loaded test machine may stretch a gap.
+        Assert.True(gaps.Max() < 2.5, $"gaps between VI_1's adverts: {string.Join(", ", gaps.Select(g => g.ToString("0.000")))}");
+        Assert.Empty(await capture.ReadAsync("-Y", "vrrp.virt_rtr_id == 101 && vrrp.prio == 0"));
         Assert.NotEmpty(await capture.ReadAsync("-Y", "vrrp.virt_rtr_id == 102 && vrrp.prio == 0"));
         Assert.Contains("VI_2: MASTER -> STOP (shutdown)", na.Log);
     }
