@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Vigil.Hosting;
 using Vigil.Vrrpd.Api;
@@ -32,10 +33,19 @@ internal static partial class Program
             await using (daemon)
             {
                 host.Server.AddService(Vrrp.V1.VrrpReflection.Descriptor.Services[0], new VrrpApi(host, daemon));
+                // keepalived's HUP reloads its file; here the configuration comes by ApplyConfig, and a
+                // stray HUP must not kill the daemon (that would leave the VIPs without an owner).
+                host.OnSignal(PosixSignal.SIGHUP, () => LogHupIgnored(host.Logger));
+                // keepalived's data (USR1) and stats (USR2) dumps, to the log.
+                host.OnSignal(10, () => daemon.LogState(withCounters: false));
+                host.OnSignal(12, () => daemon.LogState(withCounters: true));
                 return await host.RunAsync(onStopping: daemon.StopAsync);
             }
         }
     }
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "SIGHUP ignored: vigil-vrrpd takes its configuration through ApplyConfig (vigil-controld reloads on HUP)")]
+    private static partial void LogHupIgnored(ILogger logger);
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Critical, Message = "cannot start the VRRP plane: {Reason}")]
     private static partial void LogCannotStart(ILogger logger, string reason);

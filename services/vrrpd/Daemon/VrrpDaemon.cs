@@ -469,6 +469,20 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         return targets;
     }
 
+    /// <summary>keepalived's USR1 / USR2 dumps: one line per instance (and its counters), to the log.</summary>
+    public void LogState(bool withCounters)
+    {
+        foreach (var s in State.Instances.Values.OrderBy(s => s.Config.Name, StringComparer.Ordinal))
+        {
+            var c = s.Config;
+            LogInstanceState(_log, c.Name, VrrpText.State(s.State), c.Interface, c.Vrid, c.Priority, s.EffectivePriority,
+                s.MasterAddress?.ToString() ?? "-", string.Join(',', VrrpText.Faults(s.Faults)));
+            if (withCounters)
+                LogInstanceCounters(_log, c.Name, string.Join(' ', s.Stats.ToDictionary().Select(kv => $"{kv.Key}={kv.Value}")));
+        }
+        if (withCounters) LogDaemonCounters(_log, string.Join(' ', Counters.Select(kv => $"{kv.Key}={kv.Value}")));
+    }
+
     // ------------------------------------------------------------------ stop
 
     /// <summary>
@@ -563,6 +577,15 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
 
     [LoggerMessage(EventId = 3509, Level = LogLevel.Error, Message = "applying the configuration: {Step} failed; the rest goes ahead")]
     private static partial void LogApplyStepFailed(ILogger logger, Exception exception, string step);
+
+    [LoggerMessage(EventId = 3510, Level = LogLevel.Information, Message = "{Instance}: {State} on {Interface} vrid {Vrid} priority {Priority} effective {Effective} master {Master} faults [{Faults}]")]
+    private static partial void LogInstanceState(ILogger logger, string instance, string state, string @interface, byte vrid, byte priority, byte effective, string master, string faults);
+
+    [LoggerMessage(EventId = 3511, Level = LogLevel.Information, Message = "{Instance}: {Counters}")]
+    private static partial void LogInstanceCounters(ILogger logger, string instance, string counters);
+
+    [LoggerMessage(EventId = 3512, Level = LogLevel.Information, Message = "daemon: {Counters}")]
+    private static partial void LogDaemonCounters(ILogger logger, string counters);
 
     [LoggerMessage(EventId = 3508, Level = LogLevel.Information, Message = "VRRP stopped; every instance released")]
     private static partial void LogStopped(ILogger logger);

@@ -132,5 +132,15 @@ public sealed class ReloadDaemonLabTests
         e = await Assert.ThrowsAsync<RpcException>(() => na.Client.SendGarpAsync(new SendGarpRequest { Instance = "VI_1" }));
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
         Assert.Contains("not MASTER", e.Status.Message);
+
+        // Signals: HUP is not a reason to die, USR1/USR2 dump the state, TERM stops cleanly.
+        na.Process.Signal(1);
+        na.Process.Signal(12);
+        await Poll.UntilAsync(() => na.Log.Contains("SIGHUP ignored", StringComparison.Ordinal) && na.Log.Contains("VI_1: advert_rcvd=", StringComparison.Ordinal),
+            Deadline, "the HUP and USR2 log lines", () => na.Tail());
+        Assert.False(na.Process.HasExited);
+        await na.StopAsync();
+        Assert.Equal(0, na.Process.ExitCode);
+        Assert.False(File.Exists(Path.Combine(na.RunDir, "vrrpd.sock")));
     }
 }
