@@ -55,6 +55,9 @@ internal sealed partial class TrackScriptRunner : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _cts = new();
     private TrackScriptCounter _counter;
+
+    // Read by other threads; the counter itself is only touched by the run loop.
+    private volatile TrackScriptStatus _status;
     private int? _lastExit;
     private Task _loop = Task.CompletedTask;
 
@@ -68,11 +71,12 @@ internal sealed partial class TrackScriptRunner : IAsyncDisposable
         _log = log;
         _time = time ?? TimeProvider.System;
         _counter = TrackScriptCounter.Start(definition.Rise, definition.Fall, definition.InitFail);
+        _status = _counter.Status;
     }
 
     public TrackScriptDefinition Definition { get; }
 
-    public TrackScriptStatus Status => _counter.Status;
+    public TrackScriptStatus Status => _status;
 
     /// <summary>Runs so far (for tests and diagnostics).</summary>
     public long Runs { get; private set; }
@@ -132,6 +136,7 @@ internal sealed partial class TrackScriptRunner : IAsyncDisposable
     {
         var before = _counter.Status;
         _counter = _counter.Record(success);
+        _status = _counter.Status;
         if (_counter.Status == before) return;
         if (_counter.Status == TrackScriptStatus.Up) LogSucceeded(_log, Definition.Name);
         else LogFailed(_log, Definition.Name, kind ?? "failed", why ?? "");

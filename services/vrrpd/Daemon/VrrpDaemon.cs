@@ -42,6 +42,10 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly SemaphoreSlim _apply = new(1, 1);
     private readonly object _gate = new();
+
+    // Guards the script runners and file watchers only, and is taken last: Tracking asks for their
+    // status while holding its own lock, which _gate's holders may also take.
+    private readonly object _trackerObjects = new();
     private readonly Dictionary<string, TrackScriptRunner> _scripts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TrackFileWatcher> _files = new(StringComparer.Ordinal);
     private readonly HashSet<string> _started = new(StringComparer.Ordinal);
@@ -313,7 +317,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
             .Concat(config.Groups.SelectMany(g => g.TrackFiles.Select(t => t.TrackFile))).ToHashSet(StringComparer.Ordinal);
         List<TrackScriptRunner> stop;
         var start = new List<TrackScriptRunner>();
-        lock (_gate)
+        lock (_trackerObjects)
         {
             stop = _scripts.Where(kv => !scriptsUsed.Contains(kv.Key) || !Equals(kv.Value.Definition, config.Scripts[kv.Key]) || ScriptUserChanged(kv.Value, config))
                 .Select(kv => kv.Value).ToList();
@@ -348,12 +352,12 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
 
     private TrackScriptStatus? ScriptStatus(string name)
     {
-        lock (_gate) return _scripts.TryGetValue(name, out var r) ? r.Status : null;
+        lock (_trackerObjects) return _scripts.TryGetValue(name, out var r) ? r.Status : null;
     }
 
     private long? FileValue(string name)
     {
-        lock (_gate) return _files.TryGetValue(name, out var f) ? f.Value : null;
+        lock (_trackerObjects) return _files.TryGetValue(name, out var f) ? f.Value : null;
     }
 
     private void OnScriptChanged(TrackScriptRunner runner)
@@ -505,7 +509,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         try
         {
             List<TrackScriptRunner> runners;
-            lock (_gate)
+            lock (_trackerObjects)
             {
                 runners = [.. _scripts.Values];
                 _scripts.Clear();

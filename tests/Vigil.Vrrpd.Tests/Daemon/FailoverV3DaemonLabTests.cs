@@ -132,4 +132,25 @@ public sealed class FailoverV3DaemonLabTests
         await na2.WaitForStateAsync(InstanceState.Master, Deadline);
         await nb.WaitForStateAsync(InstanceState.Backup, Deadline);
     }
+
+    [Fact]
+    public async Task InterfaceMissingAtApply_InstanceInFault_RunsOnceTheInterfaceAppears()
+    {
+        await using var lab = await Lab.CreateAsync();
+        var sw = await lab.AddSwitchAsync();
+        var a = await lab.AddHostAsync("a", sw, "10.77.0.1/24");
+        await using var na = await VrrpdNode.StartAsync(a);
+        await na.ApplyAsync(Specs.Config(Specs.Instance(150, "10.78.0.100", version: 3, advertSeconds: 0.5, iface: "eth1")));
+        await na.WaitForStateAsync(InstanceState.Fault, Deadline);
+        var faults = (await na.GetAsync()).Faults;
+        Assert.Contains("interface down", faults);
+        Assert.Contains("cannot open the VRRP socket on eth1", na.Log);
+
+        // The interface is plugged in (a new veth on another switch) with an address.
+        var sw2 = await lab.AddSwitchAsync("lan2");
+        await a.ConnectAsync(sw2, "eth1", "10.78.0.1/24");
+        await na.WaitForStateAsync(InstanceState.Master, Deadline);
+        Assert.Equal("10.78.0.1", (await na.GetAsync()).SourceAddress);
+        await Poll.UntilAsync(() => a.HasAddressAsync("eth1", "10.78.0.100"), Deadline, "the VIP on eth1");
+    }
 }
