@@ -31,7 +31,7 @@ public sealed class ConfigMapperTests
         return vs;
     }
 
-    internal static CheckConfig Config(params VirtualServerSpec[] virtualServers)
+    internal static CheckConfig ConfigOf(params VirtualServerSpec[] virtualServers)
     {
         var c = new CheckConfig { Globals = new CheckGlobals { RouterId = "test" } };
         c.VirtualServers.AddRange(virtualServers);
@@ -56,7 +56,7 @@ public sealed class ConfigMapperTests
         url.RegexOptions.Add("caseless");
         http.Http.Urls.Add(url);
         var udp = new CheckerSpec { Udp = new Proto.UdpCheck { Payload = ByteString.CopyFrom(1, 2), RequireReply = true, ReplyData = ByteString.CopyFrom(3), ReplyMask = ByteString.CopyFrom(0xf0), MinReplyLength = 1, MaxReplyLength = 100 } };
-        var config = Config(Vs(Key("192.0.2.1", 443),
+        var config = ConfigOf(Vs(Key("192.0.2.1", 443),
             Rs("10.0.0.2", 443, http, udp,
                 new CheckerSpec { Smtp = new Proto.SmtpCheck() },
                 new CheckerSpec { Dns = new Proto.DnsCheck { Type = Proto.DnsQueryType.Aaaa, Name = "example.com" } },
@@ -100,7 +100,7 @@ public sealed class ConfigMapperTests
     [Fact]
     public void ToModel_AbsentValues_KeepalivedDefaultsAndInheritance()
     {
-        var model = ConfigMapper.ToModel(Config(Vs(Key("192.0.2.1", 80), Rs("10.0.0.2", 80, Tcp()))));
+        var model = ConfigMapper.ToModel(ConfigOf(Vs(Key("192.0.2.1", 80), Rs("10.0.0.2", 80, Tcp()))));
         var vs = Assert.Single(model.VirtualServers);
         Assert.Equal(Model.VirtualServerKey.ForAddress(IPAddress.Parse("192.0.2.1"), 80), vs.Key);
         Assert.Equal((TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5), 1u, 0u, 1, false), (vs.DelayLoop, vs.ConnectTimeout, vs.Quorum, vs.Hysteresis, vs.DefaultWeight, vs.Alpha));
@@ -121,7 +121,7 @@ public sealed class ConfigMapperTests
         vs.DefaultWeight = 0;
         vs.RealServers[0].Weight = 0;
         vs.RealServers[0].InhibitOnFailure = false;
-        var m = Assert.Single(ConfigMapper.ToModel(Config(vs)).VirtualServers);
+        var m = Assert.Single(ConfigMapper.ToModel(ConfigOf(vs)).VirtualServers);
         Assert.Equal((0u, 0), (m.Quorum, m.DefaultWeight));
         Assert.Equal(0, m.RealServers[0].Weight);
         Assert.False(m.RealServers[0].InhibitOnFailure);
@@ -130,7 +130,7 @@ public sealed class ConfigMapperTests
     [Fact]
     public void ToModel_FwmarkAndGroupKeys_KeepalivedNames()
     {
-        var model = ConfigMapper.ToModel(Config(
+        var model = ConfigMapper.ToModel(ConfigOf(
             Vs(new Proto.VirtualServerKey { Fwmark = 5 }, Rs("10.0.0.2", 0, Tcp())),
             Vs(new Proto.VirtualServerKey { Group = "web", Protocol = Proto.Protocol.Udp }, Rs("10.0.0.2", 53, Tcp()))));
         Assert.Equal(["FWM 5", "[web]:udp"], model.VirtualServers.Select(v => v.Key.ToString()).ToArray());
@@ -139,7 +139,7 @@ public sealed class ConfigMapperTests
     [Fact]
     public void ToModel_BadRealServerAddress_InvalidArgumentNamesVirtualServerRealServerAndField()
     {
-        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(Config(Vs(Key("192.0.2.1", 80), Rs("10.0.0.2", 80, Tcp()), Rs("10.0.0.300", 80, Tcp())))));
+        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(ConfigOf(Vs(Key("192.0.2.1", 80), Rs("10.0.0.2", 80, Tcp()), Rs("10.0.0.300", 80, Tcp())))));
         Assert.Equal("config.virtual_servers[[192.0.2.1]:tcp:80].real_servers[1].endpoint.address", e.Field);
         Assert.Contains("'10.0.0.300' is not an IPv4 or IPv6 address", e.Message);
     }
@@ -151,7 +151,7 @@ public sealed class ConfigMapperTests
         checker.Http.Urls.Add(new Proto.UrlCheck { Path = "/", StatusCodes = { new Proto.StatusCodeRange { Min = 99 } } });
         var vs = Vs(Key("192.0.2.1", 80), Rs("10.0.0.2", 80, checker, new CheckerSpec()));
         vs.RealServers[0].Weight = -1;
-        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(Config(vs)));
+        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(ConfigOf(vs)));
         Assert.Equal("config.virtual_servers[[192.0.2.1]:tcp:80].real_servers[10.0.0.2:80].checkers[0].http.urls[0].status_codes[0]", e.Field);
         Assert.Contains("and 3 more", e.Message);
         Assert.Contains("real_servers[10.0.0.2:80].checkers[0].connection.bind_port: port 70000 is outside 1..65535", e.Message);
@@ -173,7 +173,7 @@ public sealed class ConfigMapperTests
             "group" => new Proto.VirtualServerKey { Group = " " },
             _ => new Proto.VirtualServerKey { Endpoint = new Endpoint { Address = "192.0.2.1", Port = 80 }, Protocol = (Proto.Protocol)42 },
         };
-        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(Config(Vs(key!, Rs("10.0.0.2", 80, Tcp())))));
+        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(ConfigOf(Vs(key!, Rs("10.0.0.2", 80, Tcp())))));
         Assert.StartsWith("config.virtual_servers[0].key", e.Field);
     }
 
@@ -181,7 +181,7 @@ public sealed class ConfigMapperTests
     public void ToModel_ConnectionOnMiscCheck_Refused()
     {
         var misc = new CheckerSpec { Misc = new Proto.MiscCheck { Path = "/bin/true" }, Connection = new Proto.ConnectionOptions { ConnectPort = 80 } };
-        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(Config(Vs(Key("192.0.2.1", 80), Rs("10.0.0.2", 80, misc)))));
+        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(ConfigOf(Vs(Key("192.0.2.1", 80), Rs("10.0.0.2", 80, misc)))));
         Assert.EndsWith("checkers[0].connection", e.Field);
         Assert.Contains("MISC_CHECK opens no connection", e.Message);
     }
@@ -202,7 +202,7 @@ public sealed class ConfigMapperTests
     {
         var vs = Vs(Key("192.0.2.1", 80), Rs("10.0.0.2", 80, Tcp()));
         vs.Timings = new CheckTimings { DelayLoop = new Duration { Seconds = -1 } };
-        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(Config(vs)));
+        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToModel(ConfigOf(vs)));
         Assert.Equal("config.virtual_servers[[192.0.2.1]:tcp:80].timings.delay_loop", e.Field);
     }
 
