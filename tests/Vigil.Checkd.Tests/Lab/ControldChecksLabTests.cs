@@ -1,0 +1,212 @@
+using Vigil.Testing;
+using Xunit.Abstractions;
+using static Vigil.Checkd.Tests.Lab.ControldChecksLab;
+
+namespace Vigil.Checkd.Tests.Lab;
+
+/// <summary>
+/// End to end as a keepalived user runs it: `vigil-controld -f FILE --run-dir DIR` on a director
+/// in a lab namespace, nginx real servers, `vigilctl checks`, vigil-checkd's ListDestinations,
+/// reload, and `vigilctl genhash` against keepalived's own /usr/bin/genhash.
+/// </summary>
+[Trait("Category", "Lab")]
+public sealed class ControldChecksLabTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private ControldChecksLab _lab = null!;
+
+    public async Task InitializeAsync() => _lab = await ControldChecksLab.CreateAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_lab.Controld is { } c) output.WriteLine(c.Output);
+        await _lab.DisposeAsync();
+    }
+
+    /// <summary>Two virtual servers (HTTP_GET with digest + TCP_CHECK on 80, SSL_GET on 443), short timings.</summary>
+    private static string Config(int web2Weight = 2, bool withHttps = true) => $$"""
+        global_defs {
+            router_id lab-lb
+        }
+        virtual_server {{Vip}} 80 {
+            delay_loop 1
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            real_server {{Web1}} 80 {
+                weight 1
+                HTTP_GET {
+                    url {
+                        path /index.html
+                        digest {{IndexDigest}}
+                    }
+                    connect_timeout 1
+                    retry 0
+                    delay_before_retry 1
+                    warmup 0
+                }
+            }
+            real_server {{Web2}} 80 {
+                weight {{web2Weight}}
+                TCP_CHECK {
+                    connect_timeout 1
+                    retry 0
+                    warmup 0
+                }
+            }
+        }
+        {{(withHttps ? $$"""
+        virtual_server {{Vip}} 443 {
+            delay_loop 1
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            real_server {{Web1}} 443 {
+                SSL_GET {
+                    url {
+                        path /index.html
+                        digest {{IndexDigest}}
+                    }
+                    connect_timeout 1
+                    retry 0
+                    delay_before_retry 1
+                    warmup 0
+                }
+            }
+            real_server {{Web2}} 443 {
+                SSL_GET {
+                    url {
+                        path /index.html
+                        digest {{IndexDigest}}
+                    }
+                    connect_timeout 1
+                    retry 0
+                    delay_before_retry 1
+                    warmup 0
+                }
+            }
+        }
+        """ : "")}}
+        """;
+
+    private Task WaitHealthAsync(int vsPort, string address, int port, string health) =>
+        Poll.UntilAsync(async () => await _lab.HealthAsync(vsPort, address, port) == health, TimeSpan.FromSeconds(20),
+            $"{address}:{port} in VS :{vsPort} to be {health}", async () => $"now {await _lab.HealthAsync(vsPort, address, port)}\n{(await _lab.VigilctlAsync("checks")).Stdout}\n{_lab.Diagnostics()}");
+
+    [Fact]
+    public async Task Controld_StartsCheckd_RealServerStoppedThenRestored_HealthAndDestinationsFollow()
+    {
+        await _lab.StartControldAsync(Config());
+        foreach (var (vsPort, address) in new[] { (80, Web1), (80, Web2), (443, Web1), (443, Web2) })
+        {
+            await WaitHealthAsync(vsPort, address, vsPort, "HEALTH_UP");
+        }
+        await Poll.UntilAsync(async () =>
+        {
+            using var doc = await _lab.ChecksJsonAsync();
+            return doc is not null && RealServer(doc, 443, Web1, 443)?.GetProperty("lastResult").GetProperty("outcome").GetString() == "CHECK_OUTCOME_SUCCESS";
+        }, TimeSpan.FromSeconds(15), "a successful SSL_GET");
+        var status = await _lab.StatusAsync();
+        var checkd = Assert.Single(status.Children, c => c.Name == "vigil-checkd");
+        Assert.True(checkd.Ready);
+        Assert.Equal([$"{Web1}:80/1", $"{Web2}:80/2"], await _lab.DestinationsOfAsync(80));
+
+        using (var doc = await _lab.ChecksJsonAsync())
+        {
+            var web1 = RealServer(doc!, 80, Web1, 80)!.Value;
+            Assert.Equal("MD5 digest success url(/index.html)", web1.GetProperty("reason").GetString());
+            Assert.Equal("HTTP_GET", web1.GetProperty("checkers")[0].GetProperty("keyword").GetString());
+            Assert.EndsWith("s", web1.GetProperty("lastResult").GetProperty("latency").GetString());
+            Assert.Equal("SSL_GET", RealServer(doc!, 443, Web1, 443)!.Value.GetProperty("checkers")[0].GetProperty("keyword").GetString());
+        }
+        var table = await _lab.VigilctlAsync("checks");
+        Assert.True(table.Ok, table.Stderr);
+        output.WriteLine(table.Stdout);
+        Assert.Matches($@"\[{Vip}\]:tcp:80\s+up \(3/1\)\s+\[{Web1}\]:tcp:80\s+UP\s+1\s+success\s+[0-9.]+ ms\s+MD5 digest success", table.Stdout);
+
+        // web1's nginx stops: both of its services go down and leave the destination sets.
+        await _lab.StopWebAsync(Web1);
+        await WaitHealthAsync(80, Web1, 80, "HEALTH_DOWN");
+        await WaitHealthAsync(443, Web1, 443, "HEALTH_DOWN");
+        using (var doc = await _lab.ChecksJsonAsync())
+        {
+            var reason = RealServer(doc!, 80, Web1, 80)!.Value.GetProperty("reason").GetString();
+            Assert.Contains($"[{Web1}]:80", reason);
+            Assert.Equal("HEALTH_UP", RealServer(doc!, 80, Web2, 80)!.Value.GetProperty("health").GetString());
+        }
+        Assert.Equal([$"{Web2}:80/2"], await _lab.DestinationsOfAsync(80));
+        Assert.Equal([$"{Web2}:443/1"], await _lab.DestinationsOfAsync(443));
+        table = await _lab.VigilctlAsync("checks");
+        Assert.Matches($@"\[{Web1}\]:tcp:80\s+DOWN\s+0 \(conf 1\)\s+failure", table.Stdout);
+
+        // Back: healthy again and back in the pools.
+        await _lab.StartWebAsync(Web1);
+        await WaitHealthAsync(80, Web1, 80, "HEALTH_UP");
+        await WaitHealthAsync(443, Web1, 443, "HEALTH_UP");
+        Assert.Equal([$"{Web1}:80/1", $"{Web2}:80/2"], await _lab.DestinationsOfAsync(80));
+        Assert.Equal([$"{Web1}:443/1", $"{Web2}:443/1"], await _lab.DestinationsOfAsync(443));
+    }
+
+    [Fact]
+    public async Task Reload_NewWeightAndRemovedVirtualServer_PushedToCheckdWithoutRestartingIt()
+    {
+        await _lab.StartControldAsync(Config());
+        await WaitHealthAsync(80, Web1, 80, "HEALTH_UP");
+        await WaitHealthAsync(80, Web2, 80, "HEALTH_UP");
+        var pid = (await _lab.StatusAsync()).Children.Single(c => c.Name == "vigil-checkd").Pid;
+
+        await File.WriteAllTextAsync(_lab.ConfigPath, Config(web2Weight: 5, withHttps: false));
+        _lab.Controld!.Signal(1);
+        await Poll.UntilAsync(async () => (await _lab.DestinationsAsync()).VirtualServers.Count == 1, TimeSpan.FromSeconds(15), "the 443 virtual server to go",
+            () => Task.FromResult(_lab.Diagnostics()));
+        Assert.Equal([$"{Web1}:80/1", $"{Web2}:80/5"], await _lab.DestinationsOfAsync(80));
+        Assert.Equal("HEALTH_UP", await _lab.HealthAsync(80, Web1, 80));
+        var after = (await _lab.StatusAsync()).Children.Single(c => c.Name == "vigil-checkd");
+        Assert.Equal((pid, 0), (after.Pid, after.Restarts));
+        Assert.Contains("pushed 1 virtual servers to vigil-checkd: 0 added, 1 kept, 1 removed", _lab.Diagnostics());
+    }
+
+    [Fact]
+    public async Task VrrpOnlyOption_CheckdNotStarted()
+    {
+        await _lab.StartControldAsync(Config(), "-P");
+        await Poll.UntilAsync(() => _lab.Diagnostics().Contains("vigil-checkd not started"), TimeSpan.FromSeconds(10), "controld to decide");
+        Assert.DoesNotContain((await _lab.StatusAsync()).Children, c => c.Name == "vigil-checkd");
+        Assert.False(File.Exists(Path.Combine(_lab.RunDir, "checkd.sock")));
+    }
+
+    /// <summary>`vigilctl genhash` prints what keepalived's genhash prints, for the same page, plain
+    /// and over TLS, with a Host/SNI name, for a page larger than one read and for a 404 page.</summary>
+    [Theory]
+    [InlineData("/index.html", false, null)]
+    [InlineData("/big.html", false, null)]
+    [InlineData("/missing.html", false, null)]
+    [InlineData("/index.html", true, null)]
+    [InlineData("/big.html", true, null)]
+    [InlineData("/index.html", true, "web.vigil.test")]
+    public async Task Genhash_SameOutputAsKeepalivedGenhash(string path, bool ssl, string? virtualhost)
+    {
+        var genhash = Shell.Require("/usr/bin/genhash");
+        var port = ssl ? "443" : "80";
+        var args = new List<string> { "-s", Web2, "-p", port, "-u", path };
+        if (ssl) args.Insert(0, "-S");
+        if (virtualhost is not null) args.AddRange(["-V", virtualhost, "-I"]);
+
+        var theirs = await _lab.Lb.ExecAsync([genhash, .. args]);
+        var ours = await _lab.Lb.ExecAsync([RepoPaths.Program("vigilctl"), "genhash", .. args]);
+        output.WriteLine($"genhash {string.Join(' ', args)}:\n  keepalived: {theirs.Stdout.Trim()} (exit {theirs.ExitCode})\n  vigilctl:   {ours.Stdout.Trim()} (exit {ours.ExitCode}) {ours.Stderr}");
+        Assert.True(ours.Ok, ours.Stderr);
+        Assert.Matches("^[0-9a-f]{32}\n$", theirs.Stdout);
+        Assert.Equal(theirs.Stdout, ours.Stdout);
+        if (path == "/index.html") Assert.Equal(IndexDigest + "\n", ours.Stdout);
+    }
+
+    [Fact]
+    public async Task Genhash_ServerDown_ErrorAndExitStatus1()
+    {
+        await _lab.StopWebAsync(Web2);
+        var r = await _lab.Lb.ExecAsync(RepoPaths.Program("vigilctl"), "genhash", "-s", Web2, "-p", "80", "-u", "/", "-t", "1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"connection to [{Web2}]:80 refused", r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+}
