@@ -123,6 +123,19 @@ internal sealed partial class VrrpFollower : IAsyncDisposable
                 break;
             }
         }
+        Connected = false;
+        if (known.Count > 0)
+        {
+            // Following stopped (ha_suspend removed by a reload, or shutdown): leave no instance
+            // behind that a later follower would not know to remove.
+            try
+            {
+                await _engine.ClearVrrpInstancesAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (CheckdUnavailableException)
+            {
+            }
+        }
     }
 
     private async Task FollowAsync(HashSet<string> known, CancellationToken stopping)

@@ -31,6 +31,7 @@ public sealed class ControldChecksLab : IAsyncDisposable
 
     public Vigil.Testing.Lab Lab { get; }
     public LabHost Lb { get; private set; } = null!;
+    public LabSwitch Lan { get; private set; } = null!;
     public string Dir { get; }
     public string RunDir => Path.Combine(Dir, "run");
     public string ConfigPath => Path.Combine(Dir, "keepalived.conf");
@@ -46,6 +47,7 @@ public sealed class ControldChecksLab : IAsyncDisposable
         try
         {
             var lan = await lab.AddSwitchAsync();
+            result.Lan = lan;
             result.Lb = await lab.AddHostAsync("lb", lan, LbAddress + "/24");
             var www = Path.Combine(result.Dir, "www");
             Directory.CreateDirectory(www);
@@ -123,6 +125,16 @@ public sealed class ControldChecksLab : IAsyncDisposable
     }
 
     public Task<CommandResult> VigilctlAsync(params string[] args) => Shell.RunAsync(RepoPaths.Program("vigilctl"), ["--run-dir", RunDir, .. args], TimeSpan.FromSeconds(30));
+
+    /// <summary>The virtual server of that port from `vigilctl checks --json` (null when absent).</summary>
+    public static JsonElement? VirtualServer(JsonDocument doc, int vsPort)
+    {
+        foreach (var vs in doc.RootElement.GetProperty("virtualServers").EnumerateArray())
+        {
+            if (vs.GetProperty("key").GetProperty("endpoint").GetProperty("port").GetInt32() == vsPort) return vs;
+        }
+        return null;
+    }
 
     /// <summary>`vigilctl checks --json`, parsed; null when checkd does not answer yet.</summary>
     public async Task<JsonDocument?> ChecksJsonAsync()

@@ -166,6 +166,79 @@ public sealed class ControldChecksLabTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task CheckdKilled_RestartedByControldAndReconfigured()
+    {
+        await _lab.StartControldAsync(Config(withHttps: false));
+        await WaitHealthAsync(80, Web1, 80, "HEALTH_UP");
+        var first = (await _lab.StatusAsync()).Children.Single(c => c.Name == "vigil-checkd").Pid;
+
+        Assert.Equal(0, kill(first, 9));
+        await Poll.UntilAsync(async () => (await _lab.StatusAsync()).Children.Single(c => c.Name == "vigil-checkd") is { Ready: true, Restarts: 1 } c && c.Pid != first,
+            TimeSpan.FromSeconds(20), "controld to restart vigil-checkd", () => Task.FromResult(_lab.Diagnostics()));
+        // The new checkd got the configuration again and checks.
+        await WaitHealthAsync(80, Web1, 80, "HEALTH_UP");
+        await WaitHealthAsync(80, Web2, 80, "HEALTH_UP");
+        Assert.Equal([$"{Web1}:80/1", $"{Web2}:80/2"], await _lab.DestinationsOfAsync(80));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int kill(int pid, int sig);
+
+    /// <summary>
+    /// ha_suspend with the real vrrpd: the director runs VI_1 (the VIP) and the virtual server on
+    /// the VIP; its checks run while VI_1 is MASTER here, pause while a higher-priority router
+    /// holds the VIP, and resume when that router leaves (priority 0 on SIGTERM).
+    /// </summary>
+    [Fact]
+    public async Task HaSuspend_ChecksRunOnlyWhileThisNodeIsMasterOfTheVip()
+    {
+        const string vrrp = """
+            vrrp_instance VI_1 {
+                state BACKUP
+                interface eth0
+                virtual_router_id 51
+                priority PRIORITY
+                advert_int 1
+                virtual_ipaddress {
+                    10.77.0.100/24
+                }
+            }
+            """;
+        var config = vrrp.Replace("PRIORITY", "100", StringComparison.Ordinal) + "\n" + Config(withHttps: false).Replace("    protocol TCP\n", "    protocol TCP\n    ha_suspend\n", StringComparison.Ordinal);
+        Assert.Contains("ha_suspend", config);
+        await _lab.StartControldAsync(config);
+
+        async Task<bool> SuspendedAsync()
+        {
+            using var doc = await _lab.ChecksJsonAsync();
+            return doc is null || VirtualServer(doc, 80)?.GetProperty("suspended").GetBoolean() != false;
+        }
+        // Alone on the LAN the director becomes MASTER, adds the VIP and the checks run.
+        await Poll.UntilAsync(async () => !await SuspendedAsync(), TimeSpan.FromSeconds(20), "checks to run once VI_1 is MASTER", () => Task.FromResult(_lab.Diagnostics()));
+        await WaitHealthAsync(80, Web1, 80, "HEALTH_UP");
+        Assert.True(await _lab.Lb.HasAddressAsync("eth0", Vip));
+        Assert.Contains("ha_suspend follows vigil-vrrpd", _lab.Diagnostics());
+
+        // A router with a higher priority takes the VIP: this director is BACKUP, its checks pause.
+        var lb2 = await _lab.Lab.AddHostAsync("lb2", _lab.Lan, "10.77.0.2/24");
+        var lb2Dir = Path.Combine(_lab.Dir, "lb2");
+        Directory.CreateDirectory(lb2Dir);
+        await File.WriteAllTextAsync(Path.Combine(lb2Dir, "keepalived.conf"), vrrp.Replace("PRIORITY", "200", StringComparison.Ordinal));
+        var other = lb2.Start("controld-lb2", RepoPaths.Program("vigil-controld"), ["-f", Path.Combine(lb2Dir, "keepalived.conf"), "--run-dir", lb2Dir]);
+        await Poll.UntilAsync(SuspendedAsync, TimeSpan.FromSeconds(20), "checks to pause while lb2 is MASTER", () => Task.FromResult(_lab.Diagnostics() + other.Output));
+        Assert.False(await _lab.Lb.HasAddressAsync("eth0", Vip));
+        using (var doc = await _lab.ChecksJsonAsync())
+        {
+            Assert.True(RealServer(doc!, 80, Web1, 80)!.Value.GetProperty("checkers")[0].GetProperty("suspended").GetBoolean());
+        }
+
+        // lb2 leaves (priority 0): this director is MASTER again and checks again.
+        other.Signal(15);
+        await other.WaitForExitAsync(TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(async () => !await SuspendedAsync(), TimeSpan.FromSeconds(20), "checks to resume when VI_1 is MASTER again", () => Task.FromResult(_lab.Diagnostics()));
+    }
+
+    [Fact]
     public async Task VrrpOnlyOption_CheckdNotStarted()
     {
         await _lab.StartControldAsync(Config(), "-P");
