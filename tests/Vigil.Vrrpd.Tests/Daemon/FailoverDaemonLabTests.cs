@@ -83,6 +83,7 @@ public sealed class FailoverDaemonLabTests
         await Poll.UntilAsync(async () => !await b.HasAddressAsync("eth0", Vip), Deadline, "b releases the VIP");
         await Poll.UntilAsync(async () => await c.NeighborMacAsync(Vip) == aMac, Deadline, "the client's ARP entry to move back to a");
 
+        await Poll.UntilAsync(() => watch.Transitions().Count() >= 3, Deadline, "three transitions on the stream", () => watch.Dump());
         var transitions = watch.Transitions().Select(t => $"{t.From}->{t.To} ({t.Reason})").ToList();
         Assert.Equal(["Init->Backup (startup)", "Backup->Master (master down timer expired)", "Master->Backup (higher priority advert received)"], transitions);
         Assert.Contains("VI_1: BACKUP -> MASTER (master down timer expired)", nb.Log);

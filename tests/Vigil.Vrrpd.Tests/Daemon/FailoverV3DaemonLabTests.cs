@@ -68,6 +68,8 @@ public sealed class FailoverV3DaemonLabTests
         await na2.ApplyAsync(Specs.Config(Six(150)));
         await na2.WaitForStateAsync(InstanceState.Master, Deadline);
         await nb.WaitForStateAsync(InstanceState.Backup, Deadline);
+        // The stream may trail GetInstance by a moment.
+        await Poll.UntilAsync(() => watch.Transitions().Count() >= 3, Deadline, "three transitions on the stream", () => watch.Dump());
         Assert.Equal(["Init->Backup (startup)", "Backup->Master (master sent priority 0)", "Master->Backup (higher priority advert received)"],
             watch.Transitions().Select(t => $"{t.From}->{t.To} ({t.Reason})"));
 

@@ -141,6 +141,7 @@ public sealed class KeepalivedMasterVigilBackupInteropTests
         await vigil.WaitForStateAsync(InstanceState.Backup, Deadline);
         await ka.WaitForStateAsync("VI_1", "MASTER", Deadline);
         await Poll.UntilAsync(async () => !await b.HasAddressAsync("eth0", "10.77.0.100"), Deadline, "Vigil to release the VIP");
+        await Poll.UntilAsync(() => watch.Transitions().Count() >= 3, Deadline, "three transitions on the stream", () => watch.Dump());
         Assert.Equal(["Init->Backup", "Backup->Master", "Master->Backup"], watch.Transitions().Select(t => $"{t.From}->{t.To}"));
     }
 
