@@ -230,6 +230,40 @@ public sealed class CheckdDaemonTests
         Assert.Contains("FWM 9", missing.Status.Message);
     }
 
+    /// <summary>Quorum lost: the destinations are the sorry server alone, and vigilctl shows it.</summary>
+    [Fact]
+    public async Task QuorumLost_SorryServerInDestinations_AndInVigilctlChecks()
+    {
+        await using var web = new SwitchableHttpServer();
+        await using var checkd = await CheckdDaemon.StartAsync();
+        var closed = ClosedPort();
+        var vs = Vs(VsKey, Rs("127.0.0.1", (uint)web.Port, TcpCheck()), Rs("127.0.0.1", (uint)closed, TcpCheck()));
+        vs.Timings = Fast();
+        vs.Quorum = 2;
+        vs.SorryServer = new SorryServer { Endpoint = new Endpoint { Address = "127.0.0.2", Port = 8080 } };
+        var applied = await checkd.ApplyAsync(ConfigOf(vs));
+        Assert.Empty(applied.Warnings);
+
+        DestinationSet set = null!;
+        await Poll.UntilAsync(async () =>
+        {
+            set = (await checkd.Client.ListDestinationsAsync(new ListDestinationsRequest(), CheckdDaemon.Call())).VirtualServers.Single();
+            return set.SorryServerActive;
+        }, TimeSpan.FromSeconds(15), "the quorum to be lost", () => Task.FromResult(set?.ToString() ?? ""));
+        Assert.False(set.QuorumUp);
+        var sorry = Assert.Single(set.Destinations);
+        Assert.Equal(("127.0.0.2", 8080u, DestinationRole.SorryServer, 1), (sorry.Endpoint.Address, sorry.Endpoint.Port, sorry.Role, sorry.Weight));
+
+        var table = await Shell.RunAsync(RepoPaths.Program("vigilctl"), ["--run-dir", checkd.RunDir, "checks"], TimeSpan.FromSeconds(30));
+        Assert.True(table.Ok, table.Stderr);
+        Assert.Matches(@"\[127\.0\.0\.1\]:tcp:80\s+down \(1/2\)\s+\[127\.0\.0\.2\]:8080\s+sorry server\s+1", table.Stdout);
+
+        // A quorum above the total weight is corrected as keepalived does, with a warning.
+        vs.Quorum = 5;
+        var corrected = await checkd.ApplyAsync(ConfigOf(vs));
+        Assert.Contains(corrected.Warnings, w => w.Contains("quorum 5 exceeds total weight of real servers 2", StringComparison.Ordinal));
+    }
+
     /// <summary>ha_suspend: with vrrpd on RUN_DIR/vrrpd.sock, checks run while the instance holding
     /// the virtual address is MASTER and pause otherwise; when vrrpd goes the host's addresses
     /// decide, and checkd follows vrrpd again when it is back.</summary>
