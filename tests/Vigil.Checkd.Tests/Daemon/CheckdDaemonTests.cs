@@ -307,6 +307,39 @@ public sealed class CheckdDaemonTests
         Assert.Equal(1, again.Watchers);
     }
 
+    /// <summary>An independent client (buf curl, Go) through server reflection alone: the JSON
+    /// names and status codes are what the .proto promises.</summary>
+    [Fact]
+    public async Task BufCurl_ThroughReflection_ApplyGetAndErrors()
+    {
+        await using var web = new SwitchableHttpServer();
+        await using var checkd = await CheckdDaemon.StartAsync();
+        async Task<CommandResult> CurlAsync(string method, string json) =>
+            await Shell.RunAsync(RepoPaths.Buf, ["curl", "--unix-socket", checkd.SocketPath, "--protocol", "grpc", "--http2-prior-knowledge",
+                "-d", json, $"http://localhost/vigil.check.v1.CheckService/{method}"], TimeSpan.FromSeconds(30));
+
+        var apply = await CurlAsync("ApplyConfig", $$$"""
+            {"config":{"virtualServers":[{"key":{"endpoint":{"address":"127.0.0.1","port":80}},"timings":{"delayLoop":"0.5s","warmup":"0s"},
+              "realServers":[{"endpoint":{"address":"127.0.0.1","port":{{{web.Port}}}},"weight":4,"checkers":[{"http":{"urls":[{"path":"/"}]}}]}]}]}}
+            """);
+        Assert.True(apply.Ok, apply.Stderr);
+        Assert.Contains("\"virtualServersAdded\": 1", apply.Stdout);
+
+        await Poll.UntilAsync(async () => (await checkd.RealServerAsync(VsKey, web.Port)).Checkers[0].HasRun, TimeSpan.FromSeconds(15), "the first check");
+        var get = await CurlAsync("GetVirtualServer", """{"key":{"endpoint":{"address":"127.0.0.1","port":80}}}""");
+        Assert.True(get.Ok, get.Stderr);
+        Assert.Contains("\"health\": \"HEALTH_UP\"", get.Stdout);
+        Assert.Contains("\"desiredWeight\": 4", get.Stdout);
+        Assert.Contains("\"outcome\": \"CHECK_OUTCOME_SUCCESS\"", get.Stdout);
+
+        var bad = await CurlAsync("GetVirtualServer", """{"key":{"endpoint":{"address":"127.0.0.300","port":80}}}""");
+        Assert.False(bad.Ok);
+        Assert.Contains("invalid_argument", bad.Stdout + bad.Stderr);
+        Assert.Contains("key.endpoint.address", bad.Stdout + bad.Stderr);
+        var missing = await CurlAsync("GetVirtualServer", """{"key":{"fwmark":3}}""");
+        Assert.Contains("not_found", missing.Stdout + missing.Stderr);
+    }
+
     [Fact]
     public async Task Sigterm_WatchEndsUnavailable_DaemonExitsZeroAndRemovesItsSocket()
     {
