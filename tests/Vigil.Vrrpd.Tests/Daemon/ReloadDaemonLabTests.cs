@@ -139,8 +139,13 @@ public sealed class ReloadDaemonLabTests
         await Poll.UntilAsync(() => na.Log.Contains("SIGHUP ignored", StringComparison.Ordinal) && na.Log.Contains("VI_1: advert_rcvd=", StringComparison.Ordinal),
             Deadline, "the HUP and USR2 log lines", () => na.Tail());
         Assert.False(na.Process.HasExited);
+        var watch = await na.WatchAsync();
         await na.StopAsync();
         Assert.Equal(0, na.Process.ExitCode);
+        // The Watch stream saw the instance stop, then ended with UNAVAILABLE.
+        await Poll.UntilAsync(() => watch.Error is not null, Deadline, "the watch stream to end", () => watch.Dump());
+        Assert.Equal(StatusCode.Unavailable, Assert.IsType<RpcException>(watch.Error).StatusCode);
+        Assert.Contains(watch.Transitions(), t => t.To == InstanceState.Stop);
         Assert.False(File.Exists(Path.Combine(na.RunDir, "vrrpd.sock")));
     }
 }
