@@ -266,6 +266,8 @@ internal static class ConfigMapper
             Key(spec) + "|" + (group ?? ""))
         {
             Vmac = useVmac ? new VmacSpec(iface, spec.Interface, MacvlanLink.VrrpMac((byte)spec.VirtualRouterId)) : null,
+            Routes = spec.VirtualRoutes.Select((r, i) => MapRoute(r, $"{path}.virtual_routes[{i}]", iface)).ToList(),
+            Rules = spec.VirtualRules.Select((r, i) => MapRule(r, $"{path}.virtual_rules[{i}]", family)).ToList(),
         };
     }
 
@@ -310,17 +312,7 @@ internal static class ConfigMapper
         }
         var device = v.Device.Length == 0 ? defaultDevice : v.Device;
         if (device.Length > 15) throw new InvalidArgumentException($"{path}.device", $"'{device}' is longer than 15 characters");
-        AddressScope? scope = v.Scope.ToLowerInvariant() switch
-        {
-            "" => null,
-            "global" => AddressScope.Global,
-            "site" => AddressScope.Site,
-            "link" => AddressScope.Link,
-            "host" => AddressScope.Host,
-            "nowhere" => AddressScope.Nowhere,
-            var n when byte.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var b) => (AddressScope)b,
-            _ => throw new InvalidArgumentException($"{path}.scope", $"'{v.Scope}' is not global, site, link, host, nowhere or 0..255"),
-        };
+        var scope = Scope(v.Scope, $"{path}.scope");
         if (v.Label.Length > 15) throw new InvalidArgumentException($"{path}.label", $"'{v.Label}' is longer than 15 characters");
         if (v.Label.Length > 0 && !prefix.IsIPv4) throw new InvalidArgumentException($"{path}.label", "labels are for IPv4 addresses only");
         var flags = AddressFlags.None;
@@ -329,6 +321,103 @@ internal static class ConfigMapper
         if (v.Home) flags |= AddressFlags.HomeAddress;
         return new VirtualAddressSpec(prefix, device, brd, autoBrd, scope, v.Label.Length == 0 ? null : v.Label, flags, v.NoTrack);
     }
+
+    private static Route MapRoute(VirtualRoute r, string path, string defaultDevice)
+    {
+        if (!IPPrefix.TryParse(r.Destination, out var destination))
+            throw new InvalidArgumentException($"{path}.destination", $"'{r.Destination}' is not an address/prefix");
+        var gateway = r.Gateway.Length == 0 ? null : Address(r.Gateway, $"{path}.gateway");
+        var source = r.Source.Length == 0 ? null : Address(r.Source, $"{path}.source");
+        if (gateway is not null && gateway.AddressFamily != destination.AddressFamily)
+            throw new InvalidArgumentException($"{path}.gateway", $"{gateway} is not of the destination's family");
+        if (source is not null && source.AddressFamily != destination.AddressFamily)
+            throw new InvalidArgumentException($"{path}.source", $"{source} is not of the destination's family");
+        if (r.Device.Length > 15) throw new InvalidArgumentException($"{path}.device", $"'{r.Device}' is longer than 15 characters");
+        RouteType? type = r.Type.ToLowerInvariant() switch
+        {
+            "" or "unicast" => null,
+            "blackhole" => RouteType.Blackhole,
+            "unreachable" => RouteType.Unreachable,
+            "prohibit" => RouteType.Prohibit,
+            "throw" => RouteType.Throw,
+            _ => throw new InvalidArgumentException($"{path}.type", $"'{r.Type}' is not unicast, blackhole, unreachable, prohibit or throw"),
+        };
+        // A unicast route needs somewhere to go: without a gateway, the instance's interface.
+        string? device = r.Device.Length > 0 ? r.Device : type is null && gateway is null ? defaultDevice : null;
+        return new Route
+        {
+            Destination = destination,
+            Gateway = gateway,
+            Interface = device is null ? default(InterfaceRef?) : InterfaceRef.FromName(device),
+            PreferredSource = source,
+            Table = r.Table == 0 ? null : r.Table,
+            Metric = r.Metric == 0 ? null : r.Metric,
+            Scope = Scope(r.Scope, $"{path}.scope"),
+            Type = type,
+            OnLink = r.Onlink,
+            // keepalived marks its routes as its own (RTPROT_KEEPALIVED), so they can be told apart.
+            Protocol = RouteProtocol.Keepalived,
+        };
+    }
+
+    private static RoutingRule MapRule(VirtualRule r, string path, AddressFamily instanceFamily)
+    {
+        IPPrefix? Prefix(string text, string field) =>
+            text.Length == 0 ? null : IPPrefix.TryParse(text, out var p) ? p : throw new InvalidArgumentException($"{path}.{field}", $"'{text}' is not an address/prefix");
+        var from = Prefix(r.From, "from");
+        var to = Prefix(r.To, "to");
+        if (from is { } f && to is { } t && f.AddressFamily != t.AddressFamily)
+            throw new InvalidArgumentException($"{path}.to", "from and to are of different families");
+        var family = from?.AddressFamily ?? to?.AddressFamily ?? r.Family switch
+        {
+            ProtoFamily.Ipv4 => AddressFamily.InterNetwork,
+            ProtoFamily.Ipv6 => AddressFamily.InterNetworkV6,
+            _ => instanceFamily,
+        };
+        RuleAction? action = r.Action.ToLowerInvariant() switch
+        {
+            "" or "table" or "lookup" => null,
+            "goto" => RuleAction.Goto,
+            "nop" => RuleAction.Nop,
+            "blackhole" => RuleAction.Blackhole,
+            "unreachable" => RuleAction.Unreachable,
+            "prohibit" => RuleAction.Prohibit,
+            _ => throw new InvalidArgumentException($"{path}.action", $"'{r.Action}' is not table, goto, nop, blackhole, unreachable or prohibit"),
+        };
+        if (action == RuleAction.Goto && (r.GotoPriority == 0 || (r.Priority != 0 && r.GotoPriority <= r.Priority)))
+            throw new InvalidArgumentException($"{path}.goto_priority", "goto needs a target priority above the rule's own");
+        if (r.Fwmask != 0 && r.Fwmark == 0) throw new InvalidArgumentException($"{path}.fwmask", "a mask needs a fwmark");
+        if (r.InputInterface.Length > 15) throw new InvalidArgumentException($"{path}.input_interface", "longer than 15 characters");
+        if (r.OutputInterface.Length > 15) throw new InvalidArgumentException($"{path}.output_interface", "longer than 15 characters");
+        return new RoutingRule
+        {
+            Family = family,
+            Priority = r.Priority == 0 ? null : r.Priority,
+            From = from,
+            To = to,
+            Table = r.Table == 0 ? null : r.Table,
+            Action = action,
+            GotoPriority = action == RuleAction.Goto ? r.GotoPriority : null,
+            InputInterface = r.InputInterface.Length == 0 ? null : r.InputInterface,
+            OutputInterface = r.OutputInterface.Length == 0 ? null : r.OutputInterface,
+            FirewallMark = r.Fwmark == 0 ? null : r.Fwmark,
+            FirewallMask = r.Fwmask == 0 ? null : r.Fwmask,
+            Invert = r.Invert,
+            Protocol = RouteProtocol.Keepalived,
+        };
+    }
+
+    private static AddressScope? Scope(string text, string path) => text.ToLowerInvariant() switch
+    {
+        "" => null,
+        "global" => AddressScope.Global,
+        "site" => AddressScope.Site,
+        "link" => AddressScope.Link,
+        "host" => AddressScope.Host,
+        "nowhere" => AddressScope.Nowhere,
+        var n when byte.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var b) => (AddressScope)b,
+        _ => throw new InvalidArgumentException(path, $"'{text}' is not global, site, link, host, nowhere or 0..255"),
+    };
 
     private static VrrpUnicastPeer MapPeer(UnicastPeer p, string path)
     {

@@ -70,6 +70,12 @@ public sealed record InstanceDefinition(
     /// <summary><c>use_vmac</c>: the instance's <see cref="VrrpInstanceConfig.Interface"/> is this macvlan.</summary>
     public VmacSpec? Vmac { get; init; }
 
+    /// <summary>virtual_routes: added (protocol keepalived) with the VIPs, removed before them.</summary>
+    public IReadOnlyList<Route> Routes { get; init; } = [];
+
+    /// <summary>virtual_rules: added after the routes, removed first.</summary>
+    public IReadOnlyList<RoutingRule> Rules { get; init; } = [];
+
     /// <summary>The interface whose address adverts are sent from (the VMAC's parent with use_vmac).</summary>
     public string SourceInterface => Vmac?.BaseInterface ?? Config.Interface;
 

@@ -17,6 +17,53 @@ internal sealed partial class VipManager(Rtnetlink rtnl, Func<string, InstanceDe
 {
     public async ValueTask AddVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken)
     {
+        await AddAddressesAsync(instance, cancellationToken).ConfigureAwait(false);
+        if (lookup(instance.Name) is not { } d) return;
+        // Routes after the addresses they may use as source; rules after the routes they point at.
+        foreach (var route in d.Routes) await RouteAsync(instance.Name, route.ToString(), add: true, () => rtnl.AddRouteAsync(route, cancellationToken)).ConfigureAwait(false);
+        foreach (var rule in d.Rules) await RouteAsync(instance.Name, "rule " + rule, add: true, () => rtnl.AddRuleAsync(rule, cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async ValueTask RemoveVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken)
+    {
+        if (lookup(instance.Name) is { } d)
+        {
+            foreach (var rule in d.Rules.Reverse()) await RouteAsync(instance.Name, "rule " + rule, add: false, () => rtnl.DeleteRuleAsync(rule, cancellationToken)).ConfigureAwait(false);
+            foreach (var route in d.Routes.Reverse()) await RouteAsync(instance.Name, route.ToString(), add: false, () => rtnl.DeleteRouteAsync(route, cancellationToken)).ConfigureAwait(false);
+        }
+        foreach (var vip in AddressesOf(instance))
+        {
+            await RemoveAsync(instance.Name, vip, quiet: false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Adds or deletes one route or rule; already there (add) or already gone (delete) is fine.</summary>
+    private async Task RouteAsync(string instance, string what, bool add, Func<Task> call, bool quiet = false)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+            if (add) LogAdded(logger, instance, what);
+            else if (quiet) LogLeftoverRemoved(logger, instance, what);
+            else LogRemoved(logger, instance, what);
+        }
+        catch (NetlinkException e) when (add && e.AlreadyExists)
+        {
+            LogAdopted(logger, instance, what);
+        }
+        catch (NetlinkException e) when (!add && e.NotFound)
+        {
+            if (!quiet) LogAlreadyGone(logger, instance, what);
+        }
+        catch (NetlinkException e)
+        {
+            if (add) LogAddFailed(logger, instance, what, e.Message);
+            else if (!quiet) LogRemoveFailed(logger, instance, what, e.Message);
+        }
+    }
+
+    private async Task AddAddressesAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken)
+    {
         foreach (var vip in AddressesOf(instance))
         {
             try
@@ -35,20 +82,16 @@ internal sealed partial class VipManager(Rtnetlink rtnl, Func<string, InstanceDe
         }
     }
 
-    public async ValueTask RemoveVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken)
-    {
-        foreach (var vip in AddressesOf(instance))
-        {
-            await RemoveAsync(instance.Name, vip, quiet: false, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>
     /// Removes addresses a previous run may have left (the daemon was killed while MASTER), as
     /// keepalived does at startup, so a BACKUP never answers for a VIP.
     /// </summary>
     public async Task RemoveLeftoversAsync(InstanceDefinition definition, CancellationToken cancellationToken)
     {
+        foreach (var rule in definition.Rules.Reverse())
+            await RouteAsync(definition.Name, "rule " + rule, add: false, () => rtnl.DeleteRuleAsync(rule, cancellationToken), quiet: true).ConfigureAwait(false);
+        foreach (var route in definition.Routes.Reverse())
+            await RouteAsync(definition.Name, route.ToString(), add: false, () => rtnl.DeleteRouteAsync(route, cancellationToken), quiet: true).ConfigureAwait(false);
         foreach (var vip in definition.AllAddresses)
         {
             await RemoveAsync(definition.Name, vip, quiet: true, cancellationToken).ConfigureAwait(false);

@@ -155,6 +155,28 @@ public sealed class ConfigMapperTests
     }
 
     [Fact]
+    public void ToDaemonConfig_VirtualRoutesAndRules_AsIpRouteAndIpRuleWithProtocolKeepalived()
+    {
+        var c = Valid();
+        c.Instances[0].VirtualRoutes.Add(new VirtualRoute { Destination = "10.99.0.0/24", Gateway = "10.0.0.254", Source = "10.0.0.100" });
+        c.Instances[0].VirtualRoutes.Add(new VirtualRoute { Destination = "10.98.0.0/24" });
+        c.Instances[0].VirtualRoutes.Add(new VirtualRoute { Destination = "10.97.0.0/24", Type = "blackhole", Table = 100 });
+        c.Instances[0].VirtualRules.Add(new VirtualRule { From = "10.0.0.100/32", Table = 100, Priority = 1000 });
+        var i = ConfigMapper.ToDaemonConfig(c).Instances[0];
+        Assert.Equal(["10.99.0.0/24 via 10.0.0.254 src 10.0.0.100 proto keepalived", "10.98.0.0/24 dev eth0 proto keepalived", "blackhole 10.97.0.0/24 table 100 proto keepalived"],
+            i.Routes.Select(r => r.ToString()));
+        Assert.StartsWith("1000: from 10.0.0.100 lookup 100", i.Rules[0].ToString(), StringComparison.Ordinal);
+
+        c.Instances[0].VirtualRoutes.Add(new VirtualRoute { Destination = "10.96.0.0/24", Gateway = "fd00::1" });
+        var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToDaemonConfig(c));
+        Assert.Equal("instances[VI_1].virtual_routes[3].gateway", e.Field);
+        c.Instances[0].VirtualRoutes.RemoveAt(3);
+        c.Instances[0].VirtualRules.Add(new VirtualRule { Action = "jump" });
+        e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToDaemonConfig(c));
+        Assert.Equal("instances[VI_1].virtual_rules[1].action", e.Field);
+    }
+
+    [Fact]
     public void ToDaemonConfig_MissingConfig_InvalidArgument()
     {
         var e = Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToDaemonConfig(null));
