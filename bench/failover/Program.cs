@@ -103,6 +103,18 @@ return records.All(r => r.Ok) ? 0 : 1;
 /// <summary>Command-line options.</summary>
 internal sealed record BenchOptions(int Trials, IReadOnlyList<Pairing> Pairings, IReadOnlyList<VrrpSetup> Setups, double PingMs, int Seed, string Out, bool FreshBackup)
 {
+    /// <summary>The command that repeats this run (same trials, pairings, setups, seed, programs).</summary>
+    public string CommandLine
+    {
+        get
+        {
+            var codes = Pairings.Select(p => $"{p.Master.ToString()[0]}{p.Backup.ToString()[0]}");
+            var env = Environment.GetEnvironmentVariable("VIGIL_OUT") is { Length: > 0 } o ? $"VIGIL_OUT={o} " : "";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"sudo {env}dotnet run -c Release --project bench/failover -- --trials {Trials} --pairings {string.Join(',', codes)} --setups {string.Join(',', Setups.Select(s => s.Key))} --ping-ms {PingMs} --seed {Seed}{(FreshBackup ? " --fresh-backup" : "")}");
+        }
+    }
+
     public static BenchOptions Parse(string[] args)
     {
         string Get(string name, string fallback)

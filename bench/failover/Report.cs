@@ -90,7 +90,7 @@ internal static class Report
         sb.AppendLine("# Failover latency: Vigil and keepalived in the same lab and run");
         sb.AppendLine();
         sb.AppendLine(string.Create(Inv, $"Measured {started:yyyy-MM-dd HH:mm} to {finished:HH:mm} UTC ({(finished - started).TotalMinutes:0} min) by `bench/failover`"));
-        sb.AppendLine(string.Create(Inv, $"(`sudo dotnet run -c Release --project bench/failover -- --trials {options.Trials} --seed {options.Seed}{(options.FreshBackup ? " --fresh-backup" : "")}`)."));
+        sb.AppendLine($"(`{options.CommandLine}`).");
         sb.AppendLine(machine.Summary + ".");
         sb.AppendLine($"Load average (1/5/15 min, runnable/total, last pid) at the start: `{loadStart}`, at the end: `{loadEnd}`; other jobs shared the machine.");
         sb.AppendLine($"Raw data, one line per trial: [{csvName}]({csvName}).");
