@@ -86,8 +86,25 @@ public sealed class Lab : IAsyncDisposable
         }
         foreach (var ns in _namespaces.AsEnumerable().Reverse())
         {
+            await KillRemainingAsync(ns);
             await Shell.RunAsync(Ip, "netns", "del", ns);
         }
+    }
+
+    /// <summary>
+    /// Processes the test did not start itself (a daemon's children, a daemon that outlived its
+    /// supervisor) would outlive the namespace: stop every one still inside it, by pid.
+    /// </summary>
+    private async Task KillRemainingAsync(string ns)
+    {
+        var pids = await Shell.RunAsync(Ip, "netns", "pids", ns);
+        var list = pids.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => int.TryParse(p, out var n) ? n : 0).Where(p => p > 0 && p != Environment.ProcessId).ToList();
+        if (list.Count == 0) return;
+        foreach (var pid in list) _ = Native.kill(pid, Native.SIGTERM);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (DateTime.UtcNow < deadline && list.Any(p => Directory.Exists($"/proc/{p}"))) await Task.Delay(50);
+        foreach (var pid in list.Where(p => Directory.Exists($"/proc/{p}"))) _ = Native.kill(pid, Native.SIGKILL);
     }
 
     [System.Runtime.InteropServices.DllImport("libc")]

@@ -76,8 +76,8 @@ internal sealed class CheckApi(DaemonHost host, CheckEngine engine, VrrpFollower
     {
         var vs = ConfigMapper.ToKey(request.VirtualServer, "virtual_server");
         var rs = ConfigMapper.ToRealServerKey(request.RealServer, "real_server");
-        if (request.HasWeight && request.Weight < 0) throw new InvalidArgumentException("weight", $"{request.Weight} is outside 0..{int.MaxValue}");
-        var status = await engine.SetRealServerWeightAsync(vs, rs, request.HasWeight ? request.Weight : null, context.CancellationToken);
+        if (request.Weight is < 0) throw new InvalidArgumentException("weight", $"{request.Weight} is outside 0..{int.MaxValue}");
+        var status = await engine.SetRealServerWeightAsync(vs, rs, request.Weight, context.CancellationToken);
         return new SetRealServerWeightResponse { RealServer = StatusMapper.ToProto(status) };
     }, "weight");
 

@@ -101,8 +101,8 @@ internal sealed class ConfigMapper
                 Server = server,
                 HeloName = NullIfEmpty(alerts.HeloName),
                 ConnectTimeout = Duration(alerts.ConnectTimeout, $"{path}.alerts.connect_timeout") ?? TimeSpan.FromSeconds(30),
-                SmtpAlert = alerts.HasSmtpAlert ? alerts.SmtpAlert : null,
-                SmtpAlertChecker = alerts.HasSmtpAlertChecker ? alerts.SmtpAlertChecker : null,
+                SmtpAlert = alerts.SmtpAlert,
+                SmtpAlertChecker = alerts.SmtpAlertChecker,
                 NoCheckerEmails = alerts.NoCheckerEmails,
             },
             Ssl = ssl,
@@ -118,7 +118,7 @@ internal sealed class ConfigMapper
         var key = Key(spec.Key, $"config.virtual_servers[{index}].key");
         var path = $"config.virtual_servers[{(key is { } k ? k.ToString() : index.ToString(CultureInfo.InvariantCulture))}]";
         var t = spec.Timings ?? new Proto.CheckTimings();
-        int? defaultWeight = spec.HasDefaultWeight ? Weight(spec.DefaultWeight, $"{path}.default_weight") : null;
+        int? defaultWeight = spec.DefaultWeight is { } defaultWeightValue ? Weight(defaultWeightValue, $"{path}.default_weight") : null;
         SorryServerConfig? sorry = null;
         if (spec.SorryServer is { } ss)
         {
@@ -133,14 +133,14 @@ internal sealed class ConfigMapper
         return new VirtualServerConfig
         {
             Key = key.Value,
-            Alpha = t.HasAlpha && t.Alpha,
+            Alpha = t.Alpha == true,
             Omega = spec.Omega,
-            Quorum = spec.HasQuorum ? spec.Quorum : 1,
+            Quorum = spec.Quorum ?? 1,
             Hysteresis = spec.Hysteresis,
             QuorumUp = Script(spec.QuorumUp, $"{path}.quorum_up"),
             QuorumDown = Script(spec.QuorumDown, $"{path}.quorum_down"),
             HaSuspend = spec.HaSuspend,
-            SmtpAlert = spec.HasSmtpAlert ? spec.SmtpAlert : null,
+            SmtpAlert = spec.SmtpAlert,
             Virtualhost = Virtualhost(spec.Virtualhost, $"{path}.virtualhost"),
             InhibitOnFailure = spec.InhibitOnFailure,
             ConnectTimeout = Duration(t.ConnectTimeout, $"{path}.timings.connect_timeout") ?? TimeSpan.FromSeconds(5),
@@ -215,13 +215,13 @@ internal sealed class ConfigMapper
         {
             Address = endpoint?.Address ?? IPAddress.None,
             Port = endpoint?.Port ?? 0,
-            Weight = spec.HasWeight ? Weight(spec.Weight, $"{path}.weight") : null,
-            InhibitOnFailure = spec.HasInhibitOnFailure ? spec.InhibitOnFailure : null,
+            Weight = spec.Weight is { } weightValue ? Weight(weightValue, $"{path}.weight") : null,
+            InhibitOnFailure = spec.InhibitOnFailure,
             NotifyUp = Script(spec.NotifyUp, $"{path}.notify_up"),
             NotifyDown = Script(spec.NotifyDown, $"{path}.notify_down"),
-            SmtpAlert = spec.HasSmtpAlert ? spec.SmtpAlert : null,
+            SmtpAlert = spec.SmtpAlert,
             Virtualhost = Virtualhost(spec.Virtualhost, $"{path}.virtualhost"),
-            Alpha = t.HasAlpha ? t.Alpha : null,
+            Alpha = t.Alpha,
             ConnectTimeout = Duration(t.ConnectTimeout, $"{path}.timings.connect_timeout"),
             DelayLoop = Duration(t.DelayLoop, $"{path}.timings.delay_loop"),
             Warmup = Duration(t.Warmup, $"{path}.timings.warmup"),
@@ -250,7 +250,7 @@ internal sealed class ConfigMapper
                 BindPort = c.BindPort == 0 ? null : Port(c.BindPort, $"{cp}.bind_port", allowZero: false),
                 BindInterface = NullIfEmpty(c.BindInterface),
                 ConnectTimeout = connectTimeout,
-                Fwmark = c.HasFwmark ? c.Fwmark : null,
+                Fwmark = c.Fwmark,
             };
         }
         CheckerConfig? checker;
@@ -296,7 +296,7 @@ internal sealed class ConfigMapper
                 {
                     TrackFileName = spec.File.TrackFile.Length == 0 ? Path.GetFileName(spec.File.Path) : spec.File.TrackFile,
                     Path = spec.File.Path,
-                    Weight = spec.File.HasWeight ? spec.File.Weight : 1,
+                    Weight = spec.File.Weight ?? 1,
                     Reverse = spec.File.Reverse,
                 };
                 break;
@@ -306,7 +306,7 @@ internal sealed class ConfigMapper
         }
         return checker with
         {
-            Alpha = t.HasAlpha ? t.Alpha : null,
+            Alpha = t.Alpha,
             DelayLoop = Duration(t.DelayLoop, $"{path}.timings.delay_loop"),
             Warmup = Duration(t.Warmup, $"{path}.timings.warmup"),
             Retry = Retry(t, $"{path}.timings.retry"),
@@ -350,8 +350,8 @@ internal sealed class ConfigMapper
                 Regex = NullIfEmpty(u.Regex),
                 RegexNoMatch = u.RegexNoMatch,
                 RegexOptions = u.RegexOptions.ToEquatableArray(),
-                RegexMinOffset = u.HasRegexMinOffset ? NonNegative(u.RegexMinOffset, $"{up}.regex_min_offset") : null,
-                RegexMaxOffset = u.HasRegexMaxOffset ? NonNegative(u.RegexMaxOffset, $"{up}.regex_max_offset") : null,
+                RegexMinOffset = u.RegexMinOffset is { } minOffset ? NonNegative(minOffset, $"{up}.regex_min_offset") : null,
+                RegexMaxOffset = u.RegexMaxOffset is { } maxOffset ? NonNegative(maxOffset, $"{up}.regex_max_offset") : null,
                 TlsCompliant = u.TlsCompliant,
             });
         }
@@ -405,7 +405,7 @@ internal sealed class ConfigMapper
             ReplyData = Bytes(u.ReplyData),
             ReplyMask = Bytes(u.ReplyMask),
             MinReplyLength = Length(u.MinReplyLength, $"{path}.min_reply_length"),
-            MaxReplyLength = u.HasMaxReplyLength ? Length(u.MaxReplyLength, $"{path}.max_reply_length") : 255,
+            MaxReplyLength = u.MaxReplyLength is { } maxReply ? Length(maxReply, $"{path}.max_reply_length") : 255,
         };
     }
 
@@ -443,7 +443,7 @@ internal sealed class ConfigMapper
 
     private int? Retry(Proto.CheckTimings t, string field)
     {
-        if (!t.HasRetry) return null;
+        if (t.Retry is null) return null;
         if (t.Retry >= 0) return t.Retry;
         Problem(field, $"{t.Retry} must not be negative");
         return null;

@@ -166,7 +166,7 @@ public sealed class CheckdDaemonTests
         Assert.Equal(5, await DestinationWeightAsync(checkd, web.Port));
 
         var reset = await checkd.Client.SetRealServerWeightAsync(new SetRealServerWeightRequest { VirtualServer = VsKey, RealServer = rs }, CheckdDaemon.Call());
-        Assert.False(reset.RealServer.HasWeightOverride);
+        Assert.Null(reset.RealServer.WeightOverride);
         Assert.Equal(3, await DestinationWeightAsync(checkd, web.Port));
 
         var negative = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.SetRealServerWeightAsync(new SetRealServerWeightRequest { VirtualServer = VsKey, RealServer = rs, Weight = -1 }, CheckdDaemon.Call()));
