@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Vigil.Hosting;
 using Vigil.Vrrpd.Api;
 using Vigil.Vrrpd.Daemon;
+using Vigil.Vrrpd.Platform;
 
 namespace Vigil.Vrrpd;
 
@@ -20,9 +21,10 @@ internal static partial class Program
         await using (host)
         {
             VrrpDaemon daemon;
+            using var timers = new MonotonicTimeProvider();
             try
             {
-                daemon = await VrrpDaemon.StartAsync(host.LoggerFactory, cancellationToken: host.Stopping);
+                daemon = await VrrpDaemon.StartAsync(host.LoggerFactory, timers, host.Stopping);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -226,4 +226,65 @@ public sealed class VrrpDriverTests : IAsyncLifetime
         Assert.Equal(VrrpStateKind.Fault, driver.State.Instances["VI_OUT"].State);
         Assert.Contains("notify GROUP VG FAULT", host.Calls);
     }
+
+    [Fact]
+    public async Task Driver_Takeover_AdvertGoesOutBeforeTheTransitionIsLoggedAndPublished()
+    {
+        var host = new FakeHost(_clock);
+        var driver = Start(host, Vi(100));
+        await driver.StartAllAsync(_ => (host.Address, true));
+        await Advance(4);
+
+        var toMaster = host.Actions.Select(a => a.Action).ToList();
+        var advert = toMaster.FindIndex(a => a is SendAdvert);
+        var logged = toMaster.FindIndex(a => a is LogTransition { To: VrrpStateKind.Master });
+        Assert.True(advert >= 0 && logged >= 0, string.Join(", ", toMaster));
+        Assert.True(advert < logged, $"the advert ({advert}) must leave before the transition ({logged}) is handled: {string.Join(", ", toMaster)}");
+        // Everything that touches the host keeps the engine's order: advert, VIPs, GARP, notify.
+        var effects = toMaster.Skip(advert).Where(a => a is SendAdvert or AddVips or SendGarp or RunNotify).Select(a => a.GetType().Name).Distinct().ToList();
+        Assert.Equal(["SendAdvert", "AddVips", "SendGarp", "RunNotify"], effects);
+    }
+
+    [Fact]
+    public void AdvertsFirst_MovesAnAdvertOnlyPastItsOwnInstancesLogLines()
+    {
+        var log = new LogTransition(VrrpStateKind.Backup, VrrpStateKind.Master, VrrpTransitionReason.MasterDownTimerExpired);
+        var note = new LogNote("x");
+        var advert = new SendAdvert(100);
+        var vips = new AddVips();
+        (string, VrrpAction)[] actions = [("A", vips), ("B", note), ("A", log), ("A", advert), ("A", new SendGarp(1))];
+        var ordered = VrrpDriver.AdvertsFirst(actions);
+        Assert.Equal([("A", vips), ("B", note), ("A", advert), ("A", log), ("A", new SendGarp(1))], ordered);
+        // Nothing to move: the same list comes back.
+        (string, VrrpAction)[] plain = [("A", advert), ("A", log)];
+        Assert.Same(plain, VrrpDriver.AdvertsFirst(plain));
+    }
+
+    [Fact]
+    public async Task Reload_WarmsTheTakeoverPath_WithoutSendingOrChangingAnything()
+    {
+        var host = new FakeHost(_clock);
+        var driver = Start(host, Vi(100));
+        await driver.StartAllAsync(_ => (host.Address, true));
+        await Advance(1);
+        var before = driver.State.Instances["VI_1"];
+        var calls = host.Calls.Count;
+        var actions = host.Actions.Count;
+
+        await driver.ReloadAsync([Vi(100)], [], new HashSet<string> { "VI_1" });
+        await Settle();
+
+        Assert.Empty(host.Sent);
+        Assert.Equal(calls, host.Calls.Count);
+        Assert.Equal(actions, host.Actions.Count);
+        var after = driver.State.Instances["VI_1"];
+        Assert.Equal(VrrpStateKind.Backup, after.State);
+        Assert.Equal(before.Stats, after.Stats);
+        Assert.Equal(before.TimerDue(VrrpTimerKind.MasterDown), after.TimerDue(VrrpTimerKind.MasterDown));
+
+        // The real takeover still happens on time.
+        await Advance(3);
+        Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_1"].State);
+        Assert.Single(host.Sent);
+    }
 }
