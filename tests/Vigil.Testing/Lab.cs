@@ -153,7 +153,20 @@ public sealed class LabHost
         }
         await Shell.CheckAsync(_lab.Ip, "-n", Namespace, "link", "set", ifname, "up");
         _ports[ifname] = (sw, port);
+        await WaitForOperUpAsync(ifname);
     }
+
+    /// <summary>
+    /// Waits until the kernel calls the interface operationally up (IFF_RUNNING, what daemons watch).
+    /// The carrier is there at once, but the kernel's linkwatch may report it up to a second later
+    /// on a busy machine; a daemon started in between would begin in FAULT.
+    /// </summary>
+    public Task WaitForOperUpAsync(string ifname) =>
+        Poll.UntilAsync(async () =>
+        {
+            var r = await Shell.RunAsync(_lab.Ip, "-n", Namespace, "-o", "link", "show", "dev", ifname);
+            return r.ExitCode == 0 && r.Stdout.Contains("state UP", StringComparison.Ordinal) && r.Stdout.Contains("LOWER_UP", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10), $"{Name}'s {ifname} operationally up");
 
     /// <summary>Runs a command inside this host's namespace and waits for it.</summary>
     public Task<CommandResult> ExecAsync(params string[] command) =>
