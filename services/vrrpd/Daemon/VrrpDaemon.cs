@@ -226,6 +226,19 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
                 foreach (var name in fresh) Step($"start {name}", () => StartLocked(name));
             }
             WarnUnsupported(next);
+            // In the background: instances start as BACKUP, so this is done long before any takeover.
+            var configs = next.Instances.Select(d => d.Config).ToList();
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await TakeoverWarmUp.RunAsync(configs).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    LogApplyStepFailed(_log, e, "takeover warm-up");
+                }
+            });
             LogApplied(_log, added.Count, removed.Count, changed.Count, unchanged.Count,
                 string.Join(' ', added.Select(n => "+" + n).Concat(removed.Select(n => "-" + n)).Concat(changed.Select(n => "~" + n))));
             return new ApplyResult(added, removed, changed, unchanged);

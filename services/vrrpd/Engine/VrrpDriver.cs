@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -317,61 +316,6 @@ public sealed class VrrpDriver
             _loggedRejects.RemoveWhere(k => k.Item1 == name);
         }
         foreach (var (name, s) in next.Instances) SyncTimers(name, s);
-        WarmTakeoverPath();
-    }
-
-    /// <summary>
-    /// Runs the code of a takeover once, on a copy, so that a backup's first real takeover does not
-    /// pay for JIT and type loading (bench/results/failover-analysis.md: 13 to 20 ms late without):
-    /// each instance is stepped from BACKUP through an expired master-down timer, its actions
-    /// ordered, its advert encoded and its transition line formatted. Nothing is sent, logged or
-    /// kept; a failure here only means a colder takeover.
-    /// </summary>
-    private void WarmTakeoverPath()
-    {
-        var now = Now;
-        foreach (var (name, s) in State.Instances)
-        {
-            try
-            {
-                var backup = s with
-                {
-                    State = VrrpStateKind.Backup,
-                    WantState = VrrpStateKind.Backup,
-                    Faults = VrrpFaults.None,
-                    TrackerFaults = 0,
-                    SourceAddress = s.SourceAddress ?? (s.Config.Family == AddressFamily.InterNetwork ? IPAddress.Loopback : IPAddress.IPv6Loopback),
-                    DelayedStartUntil = null,
-                    Timers = ImmutableDictionary<VrrpTimerKind, TimeSpan>.Empty.Add(VrrpTimerKind.MasterDown, now),
-                };
-                var trial = State with { Instances = State.Instances.SetItem(name, backup) };
-                var step = VrrpEngine.Dispatch(trial, name, new TimerExpiredEvent(VrrpTimerKind.MasterDown), now);
-                var warmed = 0;
-                foreach (var (_, action) in AdvertsFirst(step.Actions))
-                {
-                    switch (action)
-                    {
-                        case SendAdvert send:
-                            var advert = backup.Config.Advertisement(send.Priority);
-                            var destination = backup.Config.IsUnicast && backup.Config.UnicastPeers.Count > 0
-                                ? backup.Config.UnicastPeers[0].Address : backup.Config.MulticastDestination;
-                            var packet = backup.Config.Family == AddressFamily.InterNetwork
-                                ? VrrpDatagram.BuildIpv4(advert, backup.SourceAddress!, destination, backup.Config.V3ChecksumAsV2, VrrpConstants.Ttl, 1)
-                                : VrrpDatagram.BuildIpv6(advert, backup.SourceAddress!, destination);
-                            warmed += packet.Length;
-                            break;
-                        case LogTransition t:
-                            warmed += $"{name} {VrrpText.State(t.From)} {VrrpText.State(t.To)} {VrrpText.Reason(t.Reason)}".Length;
-                            break;
-                    }
-                }
-                GC.KeepAlive(warmed);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                VrrpDriverLog.ActionFailed(_log, e, name, "takeover warm-up");
-            }
-        }
     }
 
     private async Task ReceiveAsync(VrrpReceivedPacket packet, CancellationToken ct)

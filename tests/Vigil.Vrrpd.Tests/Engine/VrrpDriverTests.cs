@@ -261,30 +261,19 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Reload_WarmsTheTakeoverPath_WithoutSendingOrChangingAnything()
+    public async Task TakeoverWarmUp_RunsEveryInstanceToMasterAndBack_OnAThrowawayDriver()
     {
-        var host = new FakeHost(_clock);
-        var driver = Start(host, Vi(100));
-        await driver.StartAllAsync(_ => (host.Address, true));
-        await Advance(1);
-        var before = driver.State.Instances["VI_1"];
-        var calls = host.Calls.Count;
-        var actions = host.Actions.Count;
-
-        await driver.ReloadAsync([Vi(100)], [], new HashSet<string> { "VI_1" });
-        await Settle();
-
-        Assert.Empty(host.Sent);
-        Assert.Equal(calls, host.Calls.Count);
-        Assert.Equal(actions, host.Actions.Count);
-        var after = driver.State.Instances["VI_1"];
-        Assert.Equal(VrrpStateKind.Backup, after.State);
-        Assert.Equal(before.Stats, after.Stats);
-        Assert.Equal(before.TimerDue(VrrpTimerKind.MasterDown), after.TimerDue(VrrpTimerKind.MasterDown));
-
-        // The real takeover still happens on time.
-        await Advance(3);
-        Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_1"].State);
-        Assert.Single(host.Sent);
+        VrrpInstanceConfig[] instances =
+        [
+            Vi(100) with { SyncGroup = "VG" },
+            Vi(150, vrid: 52) with { Name = "VI_V3", Version = VrrpVersion.V3, AdvertInterval = TimeSpan.FromMilliseconds(10), AuthType = VrrpAuthType.None, AuthPassword = null },
+            Vi(1, vrid: 53) with { Name = "VI_SLOW", Version = VrrpVersion.V3, AdvertInterval = TimeSpan.FromSeconds(40.95), AuthType = VrrpAuthType.None, AuthPassword = null },
+        ];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var adverts = await TakeoverWarmUp.RunAsync(instances).WaitAsync(TimeSpan.FromSeconds(30));
+        // Each instance: its first advert, at least one more, and priority 0 on the way out.
+        Assert.True(adverts >= 3 * instances.Length, $"{adverts} adverts");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
+        Assert.Equal(0, await TakeoverWarmUp.RunAsync([]));
     }
 }

@@ -1,9 +1,10 @@
-namespace Vigil.Vrrpd.Tests.Engine;
+namespace Vigil.Vrrpd.Engine;
 
 /// <summary>
 /// A virtual clock that moves only when told (Microsoft.Extensions.TimeProvider.Testing is not
 /// available here). Timers fire from <see cref="AdvanceAsync"/>, in due order, each at its own
-/// instant, with a settle callback between firings so the code under test can arm new timers.
+/// instant, with a settle callback between firings so the driver can arm new timers. It runs the
+/// takeover warm-up (<see cref="TakeoverWarmUp"/>) and the driver's tests.
 /// </summary>
 internal sealed class ManualTimeProvider : TimeProvider
 {
