@@ -12,4 +12,4 @@ run "Config: parse + validate of 1,000 instances / 2,000 virtual servers (bench/
 run "Checkers: 10,000 TCP_CHECKs at delay_loop 1 (bench/results/checkers.md)" \
   dotnet run -c Release --project bench/checkers
 run "Failover: Vigil and keepalived in the same lab (bench/results/failover.md)" \
-  dotnet run -c Release --project bench/failover -- --output bench/results/failover.md
+  dotnet run -c Release --project bench/failover -- --out bench/results/failover.md

@@ -55,6 +55,17 @@ async Task BareCallAsync(string path)
     if (path == "/echo-trailer") _ = r.TrailingHeaders.NonValidated.Count;
 }
 
+// Profiling aid: `VIGIL_BENCH_ONLY=vigil|bare|trailer:CALLERS:SECONDS` runs one variant alone (e.g.
+// under `perf record` with DOTNET_PerfMapEnabled=1) and prints its measurement.
+if (Environment.GetEnvironmentVariable("VIGIL_BENCH_ONLY") is { Length: > 0 } only)
+{
+    var parts = only.Split(':');
+    var call = parts[0] switch { "vigil" => vigilCall, "bare" => bareCall, _ => bareTrailerCall };
+    await Run(call, int.Parse(parts[1], CultureInfo.InvariantCulture), 1.5);
+    Console.WriteLine(await Run(call, int.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture)));
+    return 0;
+}
+
 var results = new List<(string Name, int Concurrency, Measurement M)>();
 foreach (var concurrency in new[] { 1, 8, 64 })
 {

@@ -45,7 +45,7 @@ public sealed class ClientCall<TRequest, TResponse> : IAsyncDisposable
         var streamingRequest = method.Kind is MethodKind.ClientStreaming or MethodKind.DuplexStreaming;
         if (!streamingRequest && request is null) throw new ArgumentNullException(nameof(request), $"{method.Path} takes one request message");
 
-        var message = ClientProtocol.CreateRequest(method.Path, options, out var timeout);
+        var message = ClientProtocol.CreateRequest(method.RequestUri, options, out var timeout);
         if (timeout is { } left)
         {
             _deadlineTimer = new Timer(_ => OnDeadline(), null, left, Timeout.InfiniteTimeSpan);

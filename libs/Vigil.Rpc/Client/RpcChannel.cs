@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Google.Protobuf;
@@ -85,7 +86,7 @@ public sealed class RpcChannel : IDisposable
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        using var message = ClientProtocol.CreateRequest(method.Path, options, out var timeout);
+        using var message = ClientProtocol.CreateRequest(method.RequestUri, options, out var timeout);
         message.Content = new ByteArrayContent(ClientProtocol.Frame(request, Options, options.CompressRequests));
         message.Content.Headers.ContentType = ClientProtocol.GrpcContentType;
         using var deadline = timeout is { } left ? CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken) : null;
@@ -101,22 +102,25 @@ public sealed class RpcChannel : IDisposable
                     ? new Status(StatusCode.Internal, "Failed to deserialize response message: the call ended OK without one.")
                     : early, ClientProtocol.ToMetadata(response.Headers));
             }
-            var body = new ReadOnlySequence<byte>(await response.Content.ReadAsByteArrayAsync(token));
-            var encoding = ClientProtocol.ResponseEncoding(response);
+            var whole = await response.Content.ReadAsByteArrayAsync(token);
             TResponse? result = null;
-            while (MessageFraming.TryRead(ref body, Options.MaxReceiveMessageSize, encoding, out var bytes))
+            var length = whole.Length - MessageFraming.HeaderSize;
+            if (length >= 0 && whole[0] == 0 && BinaryPrimitives.ReadUInt32BigEndian(whole.AsSpan(1)) == (uint)length && length <= Options.MaxReceiveMessageSize)
             {
-                if (result is not null) throw new RpcException(StatusCode.Internal, "Received more than one response message for a single-response call.");
-                try
-                {
-                    result = method.ResponseParser.ParseFrom(bytes);
-                }
-                catch (InvalidProtocolBufferException e)
-                {
-                    throw new RpcException(StatusCode.Internal, $"Failed to deserialize response message: {e.Message}");
-                }
+                // The usual answer, exactly one uncompressed message: parsed in place, no copy.
+                result = ParseResponse(method, whole, MessageFraming.HeaderSize, length);
             }
-            if (body.Length > 0) throw new RpcException(StatusCode.Internal, "The response ended inside a message.");
+            else
+            {
+                var body = new ReadOnlySequence<byte>(whole);
+                var encoding = ClientProtocol.ResponseEncoding(response);
+                while (MessageFraming.TryRead(ref body, Options.MaxReceiveMessageSize, encoding, out var bytes))
+                {
+                    if (result is not null) throw new RpcException(StatusCode.Internal, "Received more than one response message for a single-response call.");
+                    result = ParseResponse(method, bytes, 0, bytes.Length);
+                }
+                if (body.Length > 0) throw new RpcException(StatusCode.Internal, "The response ended inside a message.");
+            }
             var status = ClientProtocol.ReadStatus(response.TrailingHeaders);
             if (status.Code != StatusCode.OK) throw new RpcException(status, ClientProtocol.ToMetadata(response.TrailingHeaders));
             return result ?? throw new RpcException(StatusCode.Internal, "Failed to deserialize response message: the call ended OK without one.");
@@ -129,6 +133,20 @@ public sealed class RpcChannel : IDisposable
         finally
         {
             response?.Dispose();
+        }
+    }
+
+    private static TResponse ParseResponse<TRequest, TResponse>(Method<TRequest, TResponse> method, byte[] data, int offset, int length)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+    {
+        try
+        {
+            return method.ResponseParser.ParseFrom(data, offset, length);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new RpcException(StatusCode.Internal, $"Failed to deserialize response message: {e.Message}");
         }
     }
 

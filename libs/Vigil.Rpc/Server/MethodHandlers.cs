@@ -63,7 +63,7 @@ internal sealed class UnaryHandler<TRequest, TResponse>(MethodDescriptor descrip
     {
         var request = await call.ReadSingleMessageAsync(parser);
         var response = await handler(request, context) ?? throw new RpcException(StatusCode.Internal, "Handler returned no response.");
-        await call.WriteMessageAsync(response, call.CancellationToken, flush: false);
+        await call.WriteMessageAsync(response, call.TransportToken, flush: false);
     }
 }
 
@@ -87,7 +87,7 @@ internal sealed class ClientStreamingHandler<TRequest, TResponse>(MethodDescript
     public override async Task RunAsync(CallState call, ServerCallContext context)
     {
         var response = await handler(ReadAllAsync(call, parser), context) ?? throw new RpcException(StatusCode.Internal, "Handler returned no response.");
-        await call.WriteMessageAsync(response, call.CancellationToken, flush: false);
+        await call.WriteMessageAsync(response, call.TransportToken, flush: false);
     }
 }
 

@@ -221,7 +221,7 @@ public sealed partial class RpcServer : IAsyncDisposable
             foreach (var t in e.Trailers) AddTrailer(call.ResponseTrailers, t);
             status = e.Status;
         }
-        catch (OperationCanceledException) when (call.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (call.IsCancelled)
         {
             status = call.DeadlineExceeded ? new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")
                 : _stopping.IsCancellationRequested && !call.ClientCancelled ? new Status(StatusCode.Unavailable, "The server is stopping.")
