@@ -489,7 +489,7 @@ public sealed class VrrpDriver
                     break;
                 case OtherMasterDetected o:
                     VrrpDriverLog.OtherMaster(_log, instance, o.Address, o.Priority,
-                        s.State == VrrpStateKind.Master ? "it loses the election; advertising so it steps down" : "it wins the election; stepping down");
+                        s.State == VrrpStateKind.Master ? "we win the election: advertising so it steps down" : "it wins the election: stepping down");
                     break;
                 case PacketRejected r:
                     // Every rejection is counted; the log says it once per instance and reason.

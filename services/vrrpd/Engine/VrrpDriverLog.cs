@@ -10,7 +10,7 @@ internal static partial class VrrpDriverLog
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{Instance}: {From} -> {To} ({Reason})")]
     public static partial void Transition(ILogger logger, string instance, string from, string to, string reason);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "{Instance}: another master at {Address} (priority {Priority}); split brain: {Resolution}")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "{Instance}: two masters: {Address} (priority {Priority}) is master too (a split brain healing, or a higher-priority router preempting); {Resolution}")]
     public static partial void OtherMaster(ILogger logger, string instance, IPAddress address, byte priority, string resolution);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "{Instance}: rejected packet from {Source}: {Reason} (counted as {Counter})")]

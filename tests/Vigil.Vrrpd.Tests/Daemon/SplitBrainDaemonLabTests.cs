@@ -60,14 +60,14 @@ public sealed class SplitBrainDaemonLabTests
         Assert.Equal("10.77.0.2", (await na.GetAsync()).MasterAddress);
 
         // Visible: the log names the other master, the counter counts it, the stream reports it.
-        Assert.Contains("VI_1: another master at 10.77.0.2 (priority 100); split brain", na.Log);
+        Assert.Contains("VI_1: two masters: 10.77.0.2 (priority 100) is master too", na.Log);
         Assert.True(await na.CounterAsync("other_master_seen") >= 1);
         await Poll.UntilAsync(() => wa.Messages.Any(m => m.OtherMaster is { Address: "10.77.0.2", Priority: 100, Instance: "VI_1" }), Deadline,
             "a's OtherMaster event", () => wa.Dump());
         Assert.Contains(wa.Transitions(), t => t.From == InstanceState.Master && t.To == InstanceState.Backup && t.Reason == "higher priority advert received");
         // b may have heard a's advert before a stepped down; if it did, it said so too.
         if (await nb.CounterAsync("other_master_seen") > 0)
-            Assert.Contains("VI_1: another master at 10.77.0.1 (priority 100); split brain", nb.Log);
+            Assert.Contains("VI_1: two masters: 10.77.0.1 (priority 100) is master too", nb.Log);
 
         // And it stays converged.
         await Poll.HoldsAsync(async () => (await na.GetAsync()).State == InstanceState.Backup && (await nb.GetAsync()).State == InstanceState.Master,
