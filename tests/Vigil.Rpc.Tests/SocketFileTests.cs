@@ -18,6 +18,37 @@ public sealed class SocketFileTests
     }
 
     [Fact]
+    public async Task Start_NeverTouchesTheProcessUmask_AndLeavesOnlyTheSocketBehind()
+    {
+        // The umask is process-wide: a server that narrowed it while starting made files created
+        // meanwhile by other threads (and by children they started) unreadable to others.
+        static string Umask() => File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("Umask:", StringComparison.Ordinal));
+        var before = Umask();
+        var seen = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var watcher = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested) seen.Add(Umask());
+        });
+        var dir = Directory.CreateTempSubdirectory("vigil-umask-").FullName;
+        for (var i = 0; i < 5; i++)
+        {
+            await using var server = new RpcServer(new RpcServerOptions { SocketPath = Path.Combine(dir, $"s{i}.sock") });
+            server.AddService(TestServer.EchoDescriptor, new EchoService());
+            await server.StartAsync();
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(server.SocketPath));
+            using var channel = Client.RpcChannel.ForUnixSocket(server.SocketPath);
+            Assert.Equal("x", (await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "x" })).Message);
+        }
+        stop.Cancel();
+        await watcher;
+        Assert.True(seen.Count > 0);
+        Assert.All(seen.Distinct(), u => Assert.Equal(before, u));
+        Assert.Empty(Directory.GetFileSystemEntries(dir)); // no staging directory left, sockets removed on stop
+        Directory.Delete(dir);
+    }
+
+    [Fact]
     public async Task Start_StaleSocketFile_Replaced()
     {
         var dir = Directory.CreateTempSubdirectory("vigil-stale-").FullName;

@@ -85,6 +85,11 @@ public sealed partial class RpcServer : IAsyncDisposable
     {
         _ownUid = (uint)Environment.ProcessId > 0 ? GetEuid() : 0;
         UnixSocketFile.PrepareForBind(_options.SocketPath);
+        // Bound in a private (0700) directory next to its final path, given its mode and group there,
+        // then renamed into place: never reachable with a wider mode, and without touching the process
+        // umask, which every other thread and every child started meanwhile would inherit.
+        var staging = UnixSocketFile.CreateStagingDirectory(_options.SocketPath);
+        var bindPath = staging is null ? _options.SocketPath : Path.Combine(staging, "s");
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         if (_options.LoggerFactory is not null) builder.Services.AddSingleton(_options.LoggerFactory);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
@@ -96,7 +101,7 @@ public sealed partial class RpcServer : IAsyncDisposable
             k.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             k.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
             k.Limits.KeepAliveTimeout = TimeSpan.FromDays(1);
-            k.ListenUnixSocket(_options.SocketPath, listen =>
+            k.ListenUnixSocket(bindPath, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 listen.Use(next => connection => TrackPeerAsync(connection, next));
@@ -105,19 +110,36 @@ public sealed partial class RpcServer : IAsyncDisposable
         _app = builder.Build();
         _app.Run(HandleAsync);
 
-        // Never let the socket exist with a wider mode than asked, even between bind and chmod.
-        var mask = (uint)(~(int)_options.SocketMode & 0x1FF);
-        var old = UnixSocketFile.SetUmask(mask);
-        try
+        if (staging is null)
         {
-            await _app.StartAsync(cancellationToken);
+            // A path too long to stage (sun_path holds 107 bytes): the umask keeps the mode, briefly process-wide.
+            var mask = (uint)(~(int)_options.SocketMode & 0x1FF);
+            var old = UnixSocketFile.SetUmask(mask);
+            try
+            {
+                await _app.StartAsync(cancellationToken);
+            }
+            finally
+            {
+                UnixSocketFile.SetUmask(old);
+            }
+            File.SetUnixFileMode(_options.SocketPath, _options.SocketMode);
+            if (_options.SocketGroup is { } gid) UnixSocketFile.SetGroup(_options.SocketPath, gid);
         }
-        finally
+        else
         {
-            UnixSocketFile.SetUmask(old);
+            try
+            {
+                await _app.StartAsync(cancellationToken);
+                File.SetUnixFileMode(bindPath, _options.SocketMode);
+                if (_options.SocketGroup is { } gid) UnixSocketFile.SetGroup(bindPath, gid);
+                UnixSocketFile.Rename(bindPath, _options.SocketPath);
+            }
+            finally
+            {
+                try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
+            }
         }
-        File.SetUnixFileMode(_options.SocketPath, _options.SocketMode);
-        if (_options.SocketGroup is { } gid) UnixSocketFile.SetGroup(_options.SocketPath, gid);
         foreach (var service in _services) Health.SetStatus(service, ServingStatus.Serving);
         Health.SetStatus("", ServingStatus.Serving);
         LogListening(_options.SocketPath);

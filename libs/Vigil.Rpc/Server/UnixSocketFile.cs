@@ -50,6 +50,28 @@ internal static partial class UnixSocketFile
         return (mode & S_IFMT) == S_IFSOCK;
     }
 
+    /// <summary>
+    /// A new directory of mode 0700 beside <paramref name="socketPath"/> (same file system, so a rename
+    /// moves the socket), or null when a socket inside it would not fit in sun_path.
+    /// </summary>
+    public static string? CreateStagingDirectory(string socketPath)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(socketPath))!;
+        var staging = Path.Combine(dir, "." + Guid.NewGuid().ToString("N")[..8]);
+        if (System.Text.Encoding.UTF8.GetByteCount(Path.Combine(staging, "s")) > 107) return null;
+        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return staging;
+    }
+
+    /// <summary>rename(2): atomic, and it replaces whatever is at the target.</summary>
+    public static void Rename(string from, string to)
+    {
+        if (rename(from, to) != 0)
+        {
+            throw new IOException($"cannot move the socket {from} to {to}: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>Sets the process umask and returns the old one (used around bind so the file is
     /// never more open than asked, even for an instant).</summary>
     public static uint SetUmask(uint mask) => umask(mask);
@@ -82,6 +104,9 @@ internal static partial class UnixSocketFile
 
     [LibraryImport("libc")]
     private static partial uint umask(uint mask);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int rename(string from, string to);
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int chown(string path, uint owner, uint group);
