@@ -49,6 +49,25 @@ public sealed class SocketFileTests
     }
 
     [Fact]
+    public async Task Start_PathTooLongToStage_BoundInPlaceWithItsModeAndServes()
+    {
+        // A socket path that fits sun_path (107 bytes) but leaves no room for the staging directory.
+        var dir = Directory.CreateTempSubdirectory("vigil-long-").FullName;
+        var path = Path.Combine(dir, new string('s', 104 - dir.Length - 1 - ".sock".Length) + ".sock");
+        Assert.Equal(104, System.Text.Encoding.UTF8.GetByteCount(path));
+        await using (var server = new RpcServer(new RpcServerOptions { SocketPath = path }))
+        {
+            server.AddService(TestServer.EchoDescriptor, new EchoService());
+            await server.StartAsync();
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(path));
+            Assert.Equal([path], Directory.GetFileSystemEntries(dir));
+            using var channel = Client.RpcChannel.ForUnixSocket(path);
+            Assert.Equal("x", (await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "x" })).Message);
+        }
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public async Task Start_StaleSocketFile_Replaced()
     {
         var dir = Directory.CreateTempSubdirectory("vigil-stale-").FullName;

@@ -48,10 +48,8 @@ internal static class ClientProtocol
             throw new RpcException(StatusCode.ResourceExhausted, $"Sending message larger than max ({size} vs. {max})");
         }
         if (gzip) return MessageFraming.Frame(request.ToByteArray(), gzip: true);
-        // Identity: header and message serialized into one array, no intermediate copy.
         var framed = new byte[MessageFraming.HeaderSize + size];
-        MessageFraming.WriteHeader(framed, compressed: false, size);
-        request.WriteTo(framed.AsSpan(MessageFraming.HeaderSize));
+        MessageFraming.WriteUncompressed(framed, request, size);
         return framed;
     }
 

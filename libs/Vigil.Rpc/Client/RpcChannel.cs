@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Google.Protobuf;
@@ -104,10 +103,8 @@ public sealed class RpcChannel : IDisposable
             }
             var whole = await response.Content.ReadAsByteArrayAsync(token);
             TResponse? result = null;
-            var length = whole.Length - MessageFraming.HeaderSize;
-            if (length >= 0 && whole[0] == 0 && BinaryPrimitives.ReadUInt32BigEndian(whole.AsSpan(1)) == (uint)length && length <= Options.MaxReceiveMessageSize)
+            if (MessageFraming.SingleUncompressedLength(whole, Options.MaxReceiveMessageSize) is var length and >= 0)
             {
-                // The usual answer, exactly one uncompressed message: parsed in place, no copy.
                 result = ParseResponse(method, whole, MessageFraming.HeaderSize, length);
             }
             else

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Google.Protobuf;
 
 namespace Vigil.Rpc.Protocol;
 
@@ -22,6 +23,28 @@ public static class MessageFraming
     {
         destination[0] = compressed ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)length);
+    }
+
+    /// <summary>
+    /// Serializes an uncompressed message with its header into <paramref name="destination"/>, which
+    /// holds exactly <see cref="HeaderSize"/> + <paramref name="size"/> (the message's CalculateSize)
+    /// bytes: no intermediate array.
+    /// </summary>
+    public static void WriteUncompressed(Span<byte> destination, IMessage message, int size)
+    {
+        WriteHeader(destination, false, size);
+        message.WriteTo(destination.Slice(HeaderSize, size));
+    }
+
+    /// <summary>
+    /// The length of the message when <paramref name="data"/> is exactly one whole uncompressed frame
+    /// within <paramref name="maxSize"/> (the usual unary answer, parsed in place); -1 otherwise.
+    /// </summary>
+    public static int SingleUncompressedLength(ReadOnlySpan<byte> data, int maxSize)
+    {
+        var length = data.Length - HeaderSize;
+        return length >= 0 && data[0] == 0 && BinaryPrimitives.ReadUInt32BigEndian(data[1..]) == (uint)length && length <= maxSize
+            ? length : -1;
     }
 
     /// <summary>Frames a serialized message, compressing it with gzip when asked.</summary>

@@ -284,10 +284,8 @@ internal sealed class CallState : IDisposable
             }
             else
             {
-                // Header and message serialized straight into the response pipe: no array, no copy.
-                var span = writer.GetSpan(MessageFraming.HeaderSize + size)[..(MessageFraming.HeaderSize + size)];
-                MessageFraming.WriteHeader(span, false, size);
-                message.WriteTo(span[MessageFraming.HeaderSize..]);
+                // Header and message serialized straight into the response pipe.
+                MessageFraming.WriteUncompressed(writer.GetSpan(MessageFraming.HeaderSize + size)[..(MessageFraming.HeaderSize + size)], message, size);
                 writer.Advance(MessageFraming.HeaderSize + size);
                 if (flush) await writer.FlushAsync(cancellationToken);
             }

@@ -110,32 +110,26 @@ public sealed partial class RpcServer : IAsyncDisposable
         _app = builder.Build();
         _app.Run(HandleAsync);
 
-        if (staging is null)
+        // A path too long to stage (sun_path holds 107 bytes) is bound in place under a narrowed
+        // umask instead, which is process-wide for as long as the start takes.
+        uint? savedUmask = staging is null ? UnixSocketFile.SetUmask((uint)(~(int)_options.SocketMode & 0x1FF)) : null;
+        try
         {
-            // A path too long to stage (sun_path holds 107 bytes): the umask keeps the mode, briefly process-wide.
-            var mask = (uint)(~(int)_options.SocketMode & 0x1FF);
-            var old = UnixSocketFile.SetUmask(mask);
             try
             {
                 await _app.StartAsync(cancellationToken);
             }
             finally
             {
-                UnixSocketFile.SetUmask(old);
+                if (savedUmask is { } umask) UnixSocketFile.SetUmask(umask);
             }
-            File.SetUnixFileMode(_options.SocketPath, _options.SocketMode);
-            if (_options.SocketGroup is { } gid) UnixSocketFile.SetGroup(_options.SocketPath, gid);
+            File.SetUnixFileMode(bindPath, _options.SocketMode);
+            if (_options.SocketGroup is { } gid) UnixSocketFile.SetGroup(bindPath, gid);
+            if (staging is not null) UnixSocketFile.Rename(bindPath, _options.SocketPath);
         }
-        else
+        finally
         {
-            try
-            {
-                await _app.StartAsync(cancellationToken);
-                File.SetUnixFileMode(bindPath, _options.SocketMode);
-                if (_options.SocketGroup is { } gid) UnixSocketFile.SetGroup(bindPath, gid);
-                UnixSocketFile.Rename(bindPath, _options.SocketPath);
-            }
-            finally
+            if (staging is not null)
             {
                 try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
             }
