@@ -226,8 +226,10 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
                 foreach (var name in fresh) Step($"start {name}", () => StartLocked(name));
             }
             WarnUnsupported(next);
-            // In the background: instances start as BACKUP, so this is done long before any takeover.
-            var configs = next.Instances.Select(d => d.Config).ToList();
+            // For the instances (re)started by this apply (a carried-over one was warmed when it started),
+            // in the background: they start as BACKUP, so this is done long before any takeover.
+            var started = fresh.ToHashSet(StringComparer.Ordinal);
+            var configs = next.Instances.Where(d => started.Contains(d.Name)).Select(d => d.Config).ToList();
             _ = Task.Run(async () =>
             {
                 try

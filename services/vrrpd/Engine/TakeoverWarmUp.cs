@@ -33,10 +33,10 @@ internal static class TakeoverWarmUp
                 await clock.AdvanceAsync(TimeSpan.FromSeconds(1), driver.FlushAsync).ConfigureAwait(false);
             var longest = configs.Max(c => c.AdvertInterval);
             await clock.AdvanceAsync(longest + longest, driver.FlushAsync).ConfigureAwait(false);
-            await driver.StopAsync().ConfigureAwait(false);
         }
         finally
         {
+            // Stopping runs the clean-stop path too (priority 0 from each master).
             await driver.StopAsync().ConfigureAwait(false);
             await loop.ConfigureAwait(false);
         }

@@ -21,7 +21,6 @@ internal sealed partial class MonotonicTimeProvider : TimeProvider, IDisposable
     private readonly object _gate = new();
     private readonly PriorityQueue<(Entry Timer, long Generation), long> _queue = new();
     private readonly int _fd;
-    private readonly Thread _thread;
     private long _armedNs = long.MaxValue;
     private bool _disposed;
 
@@ -31,8 +30,7 @@ internal sealed partial class MonotonicTimeProvider : TimeProvider, IDisposable
             throw new PlatformNotSupportedException("the monotonic timer expects Stopwatch to count CLOCK_MONOTONIC nanoseconds");
         _fd = timerfd_create(ClockMonotonic, TfdCloexec);
         if (_fd < 0) throw new IOException($"timerfd_create: errno {Marshal.GetLastPInvokeError()}");
-        _thread = new Thread(Run) { IsBackground = true, Name = "vrrp timers" };
-        _thread.Start();
+        new Thread(Run) { IsBackground = true, Name = "vrrp timers" }.Start();
     }
 
     /// <summary>Callbacks that threw (they are caught so the other timers keep running).</summary>
