@@ -5,11 +5,8 @@ using Vigil.Vrrpd.Protocol;
 namespace Vigil.Vrrpd.Tests.Engine;
 
 /// <summary>Configuration reload: unchanged instances keep everything, the rest stop or start.</summary>
-public sealed class ReloadTests : IAsyncLifetime
+public sealed class ReloadTests : DriverTestBase
 {
-    private readonly ManualTimeProvider _clock = new();
-    private readonly List<(VrrpDriver Driver, Task Loop)> _drivers = [];
-
     private static VrrpInstanceConfig Vi(string name, byte vrid, byte prio = 100, string? group = null) => new()
     {
         Name = name,
@@ -19,30 +16,6 @@ public sealed class ReloadTests : IAsyncLifetime
         VirtualAddresses = [IPAddress.Parse($"10.0.0.{vrid}")],
         SyncGroup = group,
     };
-
-    private VrrpDriver Start(FakeHost host, params VrrpInstanceConfig[] instances)
-    {
-        var driver = new VrrpDriver(VrrpEngineState.Create(instances), host.Dependencies());
-        _drivers.Add((driver, driver.RunAsync(CancellationToken.None)));
-        return driver;
-    }
-
-    private async Task Settle()
-    {
-        for (var round = 0; round < 4; round++)
-            foreach (var (d, loop) in _drivers)
-                if (!loop.IsCompleted) await d.FlushAsync();
-    }
-
-    private Task Advance(double seconds) => _clock.AdvanceAsync(TimeSpan.FromSeconds(seconds), Settle);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var (d, _) in _drivers) await d.StopAsync();
-        await Task.WhenAll(_drivers.Select(x => x.Loop));
-    }
 
     [Fact]
     public void Reload_KeptInstance_CarriesItsWholeStateOver()
@@ -93,7 +66,7 @@ public sealed class ReloadTests : IAsyncLifetime
     [Fact]
     public async Task ReloadAsync_UnchangedMaster_NoVipRemovalNoTransitionNoAdvertGap()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi("VI_1", 1), Vi("VI_2", 2));
         await driver.StartAllAsync(_ => (host.Address, true));
         await Advance(4);
@@ -126,13 +99,13 @@ public sealed class ReloadTests : IAsyncLifetime
         for (var i = 1; i < times.Count; i++) Assert.Equal(TimeSpan.FromSeconds(1), times[i] - times[i - 1]);
         Assert.True(times.Count >= sentBefore.Count + 3);
         // No timer of the removed instance fires any more.
-        Assert.DoesNotContain(host.Sent.Skip(0), s => s.Instance == "VI_2" && s.At > _clock.Elapsed - TimeSpan.FromSeconds(3));
+        Assert.DoesNotContain(host.Sent.Skip(0), s => s.Instance == "VI_2" && s.At > Clock.Elapsed - TimeSpan.FromSeconds(3));
     }
 
     [Fact]
     public async Task ReloadAsync_ChangedInstance_StopsThenWaitsForStartup()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi("VI_1", 1));
         await driver.StartAllAsync(_ => (host.Address, true));
         await Advance(4);
@@ -151,7 +124,7 @@ public sealed class ReloadTests : IAsyncLifetime
     [Fact]
     public async Task ReloadAsync_InvalidConfiguration_ThrowsAndChangesNothing()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi("VI_1", 1));
         await driver.StartAllAsync(_ => (host.Address, true));
         await Advance(4);
@@ -166,7 +139,7 @@ public sealed class ReloadTests : IAsyncLifetime
     [Fact]
     public async Task InvokeAsync_RunsOnTheLoopBetweenCommands()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi("VI_1", 1));
         var startup = driver.StartAllAsync(_ => (host.Address, true));
         var seen = await driver.InvokeAsync(s => s.Instances["VI_1"].State);

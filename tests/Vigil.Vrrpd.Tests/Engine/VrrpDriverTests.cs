@@ -4,11 +4,8 @@ using Vigil.Vrrpd.Protocol;
 
 namespace Vigil.Vrrpd.Tests.Engine;
 
-public sealed class VrrpDriverTests : IAsyncLifetime
+public sealed class VrrpDriverTests : DriverTestBase
 {
-    private readonly ManualTimeProvider _clock = new();
-    private readonly List<(VrrpDriver Driver, Task Loop)> _drivers = [];
-
     private static VrrpInstanceConfig Vi(byte prio, byte vrid = 51) => new()
     {
         Name = "VI_1",
@@ -20,38 +17,13 @@ public sealed class VrrpDriverTests : IAsyncLifetime
         VirtualAddresses = [IPAddress.Parse("10.0.0.100")],
     };
 
-    private VrrpDriver Start(FakeHost host, params VrrpInstanceConfig[] instances)
-    {
-        var driver = new VrrpDriver(VrrpEngineState.Create(instances), host.Dependencies());
-        _drivers.Add((driver, driver.RunAsync(CancellationToken.None)));
-        return driver;
-    }
-
-    private async Task Settle()
-    {
-        for (var round = 0; round < 4; round++)
-            foreach (var (d, loop) in _drivers)
-                if (!loop.IsCompleted) await d.FlushAsync();
-    }
-
-    private Task Advance(double seconds) => _clock.AdvanceAsync(TimeSpan.FromSeconds(seconds), Settle);
-    private Task AdvanceMicros(long micros) => _clock.AdvanceAsync(VrrpTiming.FromMicros(micros), Settle);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var (d, _) in _drivers) await d.StopAsync();
-        await Task.WhenAll(_drivers.Select(x => x.Loop));
-    }
-
     [Fact]
     public async Task Driver_SingleBackup_BecomesMasterAfterMasterDownInterval()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi(100));
         await driver.StartAllAsync(_ => (host.Address, true));
-        var t0 = _clock.Elapsed;
+        var t0 = Clock.Elapsed;
 
         await AdvanceMicros(3_609_374);
         Assert.Empty(host.Sent);
@@ -82,8 +54,8 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_TimersFireEarly_StillAdvertisesEverySecond()
     {
-        _clock.FireEarlyBy = TimeSpan.FromMilliseconds(0.4);
-        var host = new FakeHost(_clock);
+        Clock.FireEarlyBy = TimeSpan.FromMilliseconds(0.4);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi(100));
         await driver.StartAllAsync(_ => (host.Address, true));
         await Advance(3.7);
@@ -95,8 +67,8 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_TwoNodes_MasterStopsCleanly_BackupTakesOverAfterSkew()
     {
-        var a = new FakeHost(_clock, "a") { Address = IPAddress.Parse("10.0.0.1") };
-        var b = new FakeHost(_clock, "b") { Address = IPAddress.Parse("10.0.0.2") };
+        var a = new FakeHost(Clock, "a") { Address = IPAddress.Parse("10.0.0.1") };
+        var b = new FakeHost(Clock, "b") { Address = IPAddress.Parse("10.0.0.2") };
         var da = Start(a, Vi(150));
         var db = Start(b, Vi(100));
         a.Peers.Add(db);
@@ -110,7 +82,7 @@ public sealed class VrrpDriverTests : IAsyncLifetime
         Assert.Empty(b.Sent);
         Assert.True(db.State.Instances["VI_1"].Stats[VrrpCounter.AdvertReceived] >= 5);
 
-        var stop = _clock.Elapsed;
+        var stop = Clock.Elapsed;
         await da.StopAsync();
         await Settle();
         Assert.Equal(0, a.Sent.Last().Advert().Priority);
@@ -126,7 +98,7 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_LinkDown_FaultWithPriorityZero_LinkUpBackup()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi(100));
         await driver.StartAllAsync(_ => (host.Address, true));
         await Advance(4);
@@ -147,7 +119,7 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_UnknownVridAndRunt_CountedNotRouted()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi(100));
         await driver.StartAllAsync(_ => (host.Address, true));
 
@@ -165,7 +137,7 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_BadPassword_CountedAsAuthFailure()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi(100));
         await driver.StartAllAsync(_ => (host.Address, true));
         driver.PostPacket(TestPackets.Ipv4(TestPackets.V2(pass: "nope")));
@@ -178,7 +150,7 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_ExecutorThrows_LoopKeepsRunning()
     {
-        var host = new FakeHost(_clock) { AddVipsFails = _ => new IOException("netlink says no") };
+        var host = new FakeHost(Clock) { AddVipsFails = _ => new IOException("netlink says no") };
         var driver = Start(host, Vi(100));
         await driver.StartAllAsync(_ => (host.Address, true));
         await Advance(6);
@@ -190,10 +162,10 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_Stopped_CommandsFailInsteadOfHanging()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi(100));
         await driver.StopAsync();
-        await _drivers[^1].Loop;
+        await Drivers[^1].Loop;
 
         await Assert.ThrowsAsync<VrrpDriverStoppedException>(() => driver.PostAsync("VI_1", new SendGarpRequestedEvent()));
         Assert.False(driver.PostPacket(TestPackets.Ipv4(TestPackets.V2())));
@@ -202,7 +174,7 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_NeverRun_StopCompletesAndCommandsFail()
     {
-        var driver = new VrrpDriver(VrrpEngineState.Create([Vi(100)]), new FakeHost(_clock).Dependencies());
+        var driver = new VrrpDriver(VrrpEngineState.Create([Vi(100)]), new FakeHost(Clock).Dependencies());
         await driver.StopAsync().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Throws<VrrpDriverStoppedException>(() => { _ = driver.PostAsync("VI_1", new ShutdownEvent()); });
     }
@@ -210,11 +182,10 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_SyncGroup_NotifiesGroupAndMovesTogether()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var out1 = Vi(100) with { Name = "VI_OUT", SyncGroup = "VG" };
         var in1 = Vi(100, vrid: 52) with { Name = "VI_IN", SyncGroup = "VG" };
-        var driver = new VrrpDriver(VrrpEngineState.Create([out1, in1], [new VrrpSyncGroupConfig("VG", ["VI_OUT", "VI_IN"])]), host.Dependencies());
-        _drivers.Add((driver, driver.RunAsync(CancellationToken.None)));
+        var driver = Run(new VrrpDriver(VrrpEngineState.Create([out1, in1], [new VrrpSyncGroupConfig("VG", ["VI_OUT", "VI_IN"])]), host.Dependencies()));
         await driver.StartAllAsync(_ => (host.Address, true));
         await Advance(5);
 
@@ -230,7 +201,7 @@ public sealed class VrrpDriverTests : IAsyncLifetime
     [Fact]
     public async Task Driver_Takeover_AdvertGoesOutBeforeTheTransitionIsLoggedAndPublished()
     {
-        var host = new FakeHost(_clock);
+        var host = new FakeHost(Clock);
         var driver = Start(host, Vi(100));
         await driver.StartAllAsync(_ => (host.Address, true));
         await Advance(4);
