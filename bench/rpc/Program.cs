@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -5,120 +6,208 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Vigil.Rpc.Client;
-using Vigil.Rpc.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Vigil.Testing.V1;
+using OldRpc = Vigil.Rpc;
 
-// Unary calls per second and p50/p99 latency with 1, 8 and 64 concurrent callers, for Vigil.Rpc
-// and, in the same run and process, a bare Kestrel HTTP/2 endpoint on a Unix socket that does the
-// same work (parse the request message, build and serialize the answer) without gRPC framing,
-// status trailers or call state. The ratio of the two is Vigil.Rpc's cost over the transport.
-var seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 5.0;
-var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+// Calls per second (unary) and messages per second (server streaming) with 1, 8 and 64 concurrent
+// callers over Unix sockets, in one process and one run, for:
+//   bare          Kestrel HTTP/2 doing the same work without gRPC (parse, build, serialize): the transport's limit
+//   bare+trailer  the same plus the grpc-status trailer every gRPC response carries
+//   grpc-dotnet   Grpc.AspNetCore server + Grpc.Net.Client (what the daemons run on)
+//   vigil-rpc     the hand-written layer it replaced (only while it still exists)
+var seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 3.0;
+var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 var output = args.Length > 2 ? args[2] : null;
+const int StreamLength = 100;
 
 var dir = Directory.CreateTempSubdirectory("vigil-bench-rpc-").FullName;
-var vigilSocket = Path.Combine(dir, "vigil.sock");
 var bareSocket = Path.Combine(dir, "bare.sock");
-
-await using var vigil = new RpcServer(new RpcServerOptions { SocketPath = vigilSocket });
-vigil.AddService(EchoReflection.Descriptor.Services[0], new BenchEchoService());
-await vigil.StartAsync();
+var grpcSocket = Path.Combine(dir, "grpc.sock");
+var oldSocket = Path.Combine(dir, "old.sock");
 
 var bare = StartBare(bareSocket);
 await bare.StartAsync();
+var grpc = StartGrpc(grpcSocket);
+await grpc.StartAsync();
+await using var old = new OldRpc.Server.RpcServer(new OldRpc.Server.RpcServerOptions { SocketPath = oldSocket });
+old.AddService(EchoReflection.Descriptor.Services[0], new OldEchoService());
+await old.StartAsync();
 
-using var channel = RpcChannel.ForUnixSocket(vigilSocket);
-var echo = Method<EchoRequest, EchoResponse>.Create(EchoReflection.Descriptor.Services[0].FindMethodByName("Echo"));
-using var bareClient = BareClient(bareSocket);
+using var bareClient = new HttpClient(Handler(bareSocket));
+using var grpcChannel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = Handler(grpcSocket) });
+var grpcClient = new EchoService.EchoServiceClient(grpcChannel);
+using var oldChannel = OldRpc.Client.RpcChannel.ForUnixSocket(oldSocket);
+var oldEcho = OldRpc.Client.Method<EchoRequest, EchoResponse>.Create(EchoReflection.Descriptor.Services[0].FindMethodByName("Echo"));
+var oldStream = OldRpc.Client.Method<ServerStreamRequest, ServerStreamResponse>.Create(EchoReflection.Descriptor.Services[0].FindMethodByName("ServerStream"));
+
+using var rawGrpcClient = new HttpClient(Handler(grpcSocket));
 var request = new EchoRequest { Message = "vrrp instance VI_1 state", Payload = ByteString.CopyFrom(new byte[64]) };
 var requestBytes = request.ToByteArray();
+var streamRequest = new ServerStreamRequest { Count = StreamLength, PayloadSize = 64 };
+var streamRequestBytes = streamRequest.ToByteArray();
 
-Func<Task> vigilCall = async () => await channel.UnaryAsync(echo, request);
-Func<Task> bareCall = () => BareCallAsync("/echo");
-Func<Task> bareTrailerCall = () => BareCallAsync("/echo-trailer");
-async Task BareCallAsync(string path)
+async Task BareUnaryAsync(string path)
 {
-    using var m = new HttpRequestMessage(HttpMethod.Post, "http://localhost" + path)
-    {
-        Version = HttpVersion.Version20,
-        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        Content = new ByteArrayContent(requestBytes),
-    };
-    m.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+    using var m = BareRequest(path, requestBytes);
     using var r = await bareClient.SendAsync(m);
     EchoResponse.Parser.ParseFrom(await r.Content.ReadAsByteArrayAsync());
     if (path == "/echo-trailer") _ = r.TrailingHeaders.NonValidated.Count;
 }
 
-// Profiling aid: `VIGIL_BENCH_ONLY=vigil|bare|trailer:CALLERS:SECONDS` runs one variant alone (e.g.
-// under `perf record` with DOTNET_PerfMapEnabled=1) and prints its measurement.
+// Grpc.AspNetCore's server alone: the bare client's HttpClient posting one gRPC-framed message and
+// reading the framed answer and the grpc-status trailer (no Grpc.Net.Client on the calling side).
+var framedRequest = new byte[5 + requestBytes.Length];
+BinaryPrimitives.WriteInt32BigEndian(framedRequest.AsSpan(1), requestBytes.Length);
+requestBytes.CopyTo(framedRequest, 5);
+async Task RawGrpcUnaryAsync()
+{
+    using var m = BareRequest("/vigil.testing.v1.EchoService/Echo", framedRequest);
+    m.Content!.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+    m.Headers.TE.ParseAdd("trailers");
+    using var r = await rawGrpcClient.SendAsync(m);
+    var body = await r.Content.ReadAsByteArrayAsync();
+    EchoResponse.Parser.ParseFrom(body, 5, body.Length - 5);
+    if (r.TrailingHeaders.NonValidated.TryGetValues("grpc-status", out var status) && status.ToString() != "0") throw new InvalidOperationException("grpc-status " + status);
+}
+
+async Task BareStreamAsync()
+{
+    using var m = BareRequest("/stream", streamRequestBytes);
+    using var r = await bareClient.SendAsync(m, HttpCompletionOption.ResponseHeadersRead);
+    await using var body = await r.Content.ReadAsStreamAsync();
+    var header = new byte[4];
+    var buffer = new byte[256];
+    for (var i = 0; i < StreamLength; i++)
+    {
+        await body.ReadExactlyAsync(header);
+        var length = BinaryPrimitives.ReadInt32BigEndian(header);
+        await body.ReadExactlyAsync(buffer.AsMemory(0, length));
+        ServerStreamResponse.Parser.ParseFrom(buffer, 0, length);
+    }
+}
+
+async Task GrpcStreamAsync()
+{
+    using var call = grpcClient.ServerStream(streamRequest);
+    var n = 0;
+    while (await call.ResponseStream.MoveNext(CancellationToken.None)) n++;
+    if (n != StreamLength) throw new InvalidOperationException($"stream ended after {n}");
+}
+
+async Task OldStreamAsync()
+{
+    var n = 0;
+    await foreach (var _ in oldChannel.ServerStreamingAsync(oldStream, streamRequest)) n++;
+    if (n != StreamLength) throw new InvalidOperationException($"stream ended after {n}");
+}
+
+var unary = new (string Name, Func<Task> Call)[]
+{
+    ("bare", () => BareUnaryAsync("/echo")),
+    ("bare+trailer", () => BareUnaryAsync("/echo-trailer")),
+    ("grpc-dotnet", async () => await grpcClient.EchoAsync(request)),
+    ("vigil-rpc", async () => await oldChannel.UnaryAsync(oldEcho, request)),
+    ("grpc-server+raw-client", RawGrpcUnaryAsync),
+};
+var streaming = new (string Name, Func<Task> Call)[]
+{
+    ("bare", BareStreamAsync),
+    ("grpc-dotnet", GrpcStreamAsync),
+    ("vigil-rpc", OldStreamAsync),
+};
+
+// Profiling aid: `VIGIL_BENCH_ONLY=unary|stream:NAME:CALLERS:SECONDS` runs one variant alone.
 if (Environment.GetEnvironmentVariable("VIGIL_BENCH_ONLY") is { Length: > 0 } only)
 {
-    var parts = only.Split(':');
-    var call = parts[0] switch { "vigil" => vigilCall, "bare" => bareCall, _ => bareTrailerCall };
-    await Run(call, int.Parse(parts[1], CultureInfo.InvariantCulture), 10); // past tiered compilation
-    Console.WriteLine(await Run(call, int.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture)));
+    var p = only.Split(':');
+    var call = (p[0] == "stream" ? streaming : unary).Single(v => v.Name == p[1]).Call;
+    var callers = int.Parse(p[2], CultureInfo.InvariantCulture);
+    await Run(call, callers, 10);
+    Console.WriteLine(await Run(call, callers, double.Parse(p[3], CultureInfo.InvariantCulture)));
     return 0;
 }
 
-var results = new List<(string Name, int Concurrency, Measurement M)>();
-// Steady state first: .NET's tiered compilation (with PGO) keeps recompiling hot methods for several
-// seconds, and the side with more code (Vigil's) pays for it longer; 1.5 s of warm-up understated
-// Vigil by up to 15% at 64 callers. Then each level is warmed again (connections, pool sizes).
-foreach (var call in new[] { vigilCall, bareCall, bareTrailerCall }) await Run(call, 64, 10);
-foreach (var concurrency in new[] { 1, 8, 64 })
+var results = new List<(string Kind, string Name, int Callers, Measurement M)>();
+// Steady state first: tiered compilation with PGO keeps recompiling hot methods for seconds.
+foreach (var (_, call) in unary.Concat(streaming)) await Run(call, 64, 8);
+foreach (var (kind, variants) in new[] { ("unary", unary), ("stream", streaming) })
 {
-    // Warm all up, then alternate so drift hits them equally.
-    await Run(vigilCall, concurrency, 3);
-    await Run(bareCall, concurrency, 3);
-    await Run(bareTrailerCall, concurrency, 3);
-    for (var round = 0; round < rounds; round++)
+    foreach (var callers in new[] { 1, 8, 64 })
     {
-        results.Add(("bare-kestrel", concurrency, await Run(bareCall, concurrency, seconds)));
-        results.Add(("vigil-rpc", concurrency, await Run(vigilCall, concurrency, seconds)));
-        results.Add(("bare-trailer", concurrency, await Run(bareTrailerCall, concurrency, seconds)));
+        foreach (var (_, call) in variants) await Run(call, callers, 2);
+        for (var round = 0; round < rounds; round++)
+        {
+            // Taking turns within each round, so drift on this shared machine hits all alike.
+            foreach (var (name, call) in variants) results.Add((kind, name, callers, await Run(call, callers, seconds)));
+        }
     }
 }
 
 var report = new StringBuilder();
-report.AppendLine("# Unary RPC over a Unix socket: Vigil.Rpc against bare Kestrel HTTP/2");
+report.AppendLine("## Unary: calls/s (ratio to bare), CPU µs per call, p50 / p99 µs");
 report.AppendLine();
-report.AppendLine("Each call sends an EchoRequest (a short string and 64 bytes) and gets the answer back. `bare` is a");
-report.AppendLine("Kestrel HTTP/2 endpoint on a Unix socket doing the same work (parse the request, build and serialize");
-report.AppendLine("the answer) called by HttpClient over the same kind of connection: the transport's limit. `bare+trailer`");
-report.AppendLine("adds the one trailer every gRPC response must carry (grpc-status), so the difference between it and");
-report.AppendLine("Vigil.Rpc is Vigil's own cost (framing, call state, status handling).");
+Table("unary", unary.Select(v => v.Name).ToArray(), 1);
 report.AppendLine();
-report.AppendLine("| callers | bare calls/s | bare+trailer calls/s | Vigil.Rpc calls/s | Vigil / bare | Vigil / bare+trailer | p50 / p99 µs bare | p50 / p99 µs Vigil | CPU µs/call bare / +trailer / Vigil | bytes/call bare / +trailer / Vigil |");
-report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-foreach (var concurrency in new[] { 1, 8, 64 })
-{
-    var b = Median(results.Where(r => r.Name == "bare-kestrel" && r.Concurrency == concurrency).Select(r => r.M));
-    var t = Median(results.Where(r => r.Name == "bare-trailer" && r.Concurrency == concurrency).Select(r => r.M));
-    var v = Median(results.Where(r => r.Name == "vigil-rpc" && r.Concurrency == concurrency).Select(r => r.M));
-    report.AppendLine(CultureInfo.InvariantCulture, $"| {concurrency} | {b.Rate:0} | {t.Rate:0} | {v.Rate:0} | {v.Rate / b.Rate:0.00} | {v.Rate / t.Rate:0.00} | {b.P50:0} / {b.P99:0} | {v.P50:0} / {v.P99:0} | {b.CpuPerCall:0.0} / {t.CpuPerCall:0.0} / {v.CpuPerCall:0.0} | {b.BytesPerCall:0} / {t.BytesPerCall:0} / {v.BytesPerCall:0} |");
-}
+report.AppendLine(CultureInfo.InvariantCulture, $"## Server streaming: messages/s (ratio to bare), {StreamLength} messages of 64 bytes per call");
 report.AppendLine();
-report.AppendLine(CultureInfo.InvariantCulture, $"Medians of {rounds} rounds of {seconds:0.#} s per cell, the three servers taking turns within each round, after 10 s of");
-report.AppendLine("warm-up per server at 64 callers (tiered compilation settles) and 3 s per server at each level; one process holds");
-report.AppendLine(CultureInfo.InvariantCulture, $"clients and servers; {Environment.ProcessorCount} cores; .NET {Environment.Version}; load average at the end: {File.ReadAllText("/proc/loadavg").Trim()}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
-report.AppendLine("CPU is the whole process's user+system time per call (client and server together); bytes are managed allocations per call.");
+Table("stream", streaming.Select(v => v.Name).ToArray(), StreamLength);
+report.AppendLine();
+report.AppendLine(CultureInfo.InvariantCulture, $"Medians of {rounds} rounds of {seconds:0.#} s per cell, variants taking turns within each round, after 8 s of warm-up per");
+report.AppendLine("variant at 64 callers and 2 s per variant at each level; one process holds clients and servers;");
+report.AppendLine(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores; .NET {Environment.Version}; load average at the end: {File.ReadAllText("/proc/loadavg").Trim()}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
+report.AppendLine("CPU is the whole process's user+system time per call (client and server together).");
 Console.WriteLine(report);
 if (output is not null) await File.WriteAllTextAsync(output, report.ToString());
 
 await bare.StopAsync();
+await grpc.StopAsync();
 Directory.Delete(dir, true);
 return 0;
+
+void Table(string kind, string[] names, int perCall)
+{
+    report.Append("| callers |");
+    foreach (var n in names) report.Append(CultureInfo.InvariantCulture, $" {n} |");
+    report.AppendLine();
+    report.Append("|---:|");
+    foreach (var _ in names) report.Append("---:|");
+    report.AppendLine();
+    foreach (var callers in new[] { 1, 8, 64 })
+    {
+        var baseline = Median(results.Where(r => r.Kind == kind && r.Name == "bare" && r.Callers == callers).Select(r => r.M));
+        report.Append(CultureInfo.InvariantCulture, $"| {callers} |");
+        foreach (var n in names)
+        {
+            var m = Median(results.Where(r => r.Kind == kind && r.Name == n && r.Callers == callers).Select(r => r.M));
+            report.Append(CultureInfo.InvariantCulture, $" {m.Rate * perCall:0} ({m.Rate / baseline.Rate:0.00}); {m.CpuPerCall:0.0} µs; {m.P50:0} / {m.P99:0} |");
+        }
+        report.AppendLine();
+    }
+}
+
+static HttpRequestMessage BareRequest(string path, byte[] body)
+{
+    var m = new HttpRequestMessage(HttpMethod.Post, "http://localhost" + path)
+    {
+        Version = HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        Content = new ByteArrayContent(body),
+    };
+    m.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+    return m;
+}
 
 static async Task<Measurement> Run(Func<Task> call, int concurrency, double seconds)
 {
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-    var allocBefore = GC.GetTotalAllocatedBytes(precise: false);
     var stop = Stopwatch.StartNew();
     var until = TimeSpan.FromSeconds(seconds);
     var latencies = new List<long>[concurrency];
@@ -135,45 +224,72 @@ static async Task<Measurement> Run(Func<Task> call, int concurrency, double seco
     await Task.WhenAll(workers);
     var elapsed = stop.Elapsed.TotalSeconds;
     var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
-    var alloc = GC.GetTotalAllocatedBytes(precise: false) - allocBefore;
     var all = latencies.SelectMany(l => l).OrderBy(x => x).ToArray();
     double Us(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency;
-    return new Measurement(all.Length / elapsed, Us(all[all.Length / 2]), Us(all[(int)(all.Length * 0.99)]), cpu / all.Length, (double)alloc / all.Length);
+    return new Measurement(all.Length / elapsed, Us(all[all.Length / 2]), Us(all[(int)(all.Length * 0.99)]), cpu / all.Length);
 }
 
 static Measurement Median(IEnumerable<Measurement> ms)
 {
     var list = ms.ToList();
     double Med(IEnumerable<double> xs) => xs.OrderBy(x => x).ElementAt(list.Count / 2);
-    return new Measurement(Med(list.Select(m => m.Rate)), Med(list.Select(m => m.P50)), Med(list.Select(m => m.P99)), Med(list.Select(m => m.CpuPerCall)), Med(list.Select(m => m.BytesPerCall)));
+    return new Measurement(Med(list.Select(m => m.Rate)), Med(list.Select(m => m.P50)), Med(list.Select(m => m.P99)), Med(list.Select(m => m.CpuPerCall)));
+}
+
+static void Http2Only(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions k, string socket)
+{
+    k.Limits.Http2.MaxStreamsPerConnection = 1000;
+    k.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
+    k.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
+    k.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http2);
 }
 
 static WebApplication StartBare(string socket)
 {
     var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-    builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
-    {
-        k.Limits.Http2.MaxStreamsPerConnection = 1000;
-        k.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
-        k.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
-        k.ListenUnixSocket(socket, l => l.Protocols = HttpProtocols.Http2);
-    });
+    builder.WebHost.UseKestrelCore().ConfigureKestrel(k => Http2Only(k, socket));
     var app = builder.Build();
     app.Run(async http =>
     {
         using var ms = new MemoryStream();
         await http.Request.Body.CopyToAsync(ms);
-        var req = EchoRequest.Parser.ParseFrom(ms.ToArray());
-        var resp = new EchoResponse { Message = req.Message, Payload = req.Payload, ContentType = "application/grpc", RequestEncoding = "identity" };
         http.Response.ContentType = "application/octet-stream";
+        if (http.Request.Path == "/stream")
+        {
+            var req = ServerStreamRequest.Parser.ParseFrom(ms.ToArray());
+            var payload = ByteString.CopyFrom(new byte[req.PayloadSize]);
+            var frame = new byte[4 + 256];
+            for (var i = 0; i < req.Count; i++)
+            {
+                var msg = new ServerStreamResponse { Index = i, Payload = payload };
+                var size = msg.CalculateSize();
+                BinaryPrimitives.WriteInt32BigEndian(frame, size);
+                msg.WriteTo(frame.AsSpan(4, size));
+                await http.Response.Body.WriteAsync(frame.AsMemory(0, 4 + size));
+                await http.Response.Body.FlushAsync();
+            }
+            return;
+        }
+        var echo = EchoRequest.Parser.ParseFrom(ms.ToArray());
+        var resp = new EchoResponse { Message = echo.Message, Payload = echo.Payload, ContentType = "application/grpc", RequestEncoding = "identity" };
         await http.Response.Body.WriteAsync(resp.ToByteArray());
-        // The second baseline: the same plus the one trailer every gRPC response carries.
         if (http.Request.Path == "/echo-trailer") http.Response.AppendTrailer("grpc-status", "0");
     });
     return app;
 }
 
-static HttpClient BareClient(string socket) => new(new SocketsHttpHandler
+static WebApplication StartGrpc(string socket)
+{
+    var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.WebHost.UseKestrelCore().ConfigureKestrel(k => Http2Only(k, socket));
+    builder.Services.AddGrpc();
+    var app = builder.Build();
+    app.MapGrpcService<GrpcEchoService>();
+    return app;
+}
+
+static SocketsHttpHandler Handler(string socket) => new()
 {
     ConnectCallback = async (_, ct) =>
     {
@@ -184,23 +300,39 @@ static HttpClient BareClient(string socket) => new(new SocketsHttpHandler
     EnableMultipleHttp2Connections = true,
     InitialHttp2StreamWindowSize = 2 * 1024 * 1024,
     UseProxy = false,
-});
+};
 
-/// <summary>Calls per second, latency percentiles (µs), and CPU time of the whole process per call (µs,
-/// client and server together): the last is steadier than throughput when other work shares the machine.</summary>
-internal readonly record struct Measurement(double Rate, double P50, double P99, double CpuPerCall, double BytesPerCall);
+/// <summary>Calls per second, latency percentiles (µs), and CPU time of the whole process per call (µs).</summary>
+internal readonly record struct Measurement(double Rate, double P50, double P99, double CpuPerCall);
 
-/// <summary>The Echo service doing exactly the bare endpoint's work; streaming methods unused here.</summary>
-internal sealed class BenchEchoService
+/// <summary>The Echo service on Grpc.AspNetCore, doing exactly the bare endpoint's work.</summary>
+internal sealed class GrpcEchoService : EchoService.EchoServiceBase
 {
-    public Task<EchoResponse> Echo(EchoRequest req, ServerCallContext context) =>
+    public override Task<EchoResponse> Echo(EchoRequest req, ServerCallContext context) =>
         Task.FromResult(new EchoResponse { Message = req.Message, Payload = req.Payload, ContentType = "application/grpc", RequestEncoding = "identity" });
 
-    public Task ServerStream(ServerStreamRequest request, IServerStreamWriter<ServerStreamResponse> responses, ServerCallContext context) => Task.CompletedTask;
+    public override async Task ServerStream(ServerStreamRequest request, IServerStreamWriter<ServerStreamResponse> responses, ServerCallContext context)
+    {
+        var payload = ByteString.CopyFrom(new byte[request.PayloadSize]);
+        for (var i = 0; i < request.Count; i++) await responses.WriteAsync(new ServerStreamResponse { Index = i, Payload = payload });
+    }
+}
 
-    public Task<ClientStreamResponse> ClientStream(IAsyncEnumerable<ClientStreamRequest> requests, ServerCallContext context) => Task.FromResult(new ClientStreamResponse());
+/// <summary>The same on the hand-written layer that Grpc.AspNetCore replaced.</summary>
+internal sealed class OldEchoService
+{
+    public Task<EchoResponse> Echo(EchoRequest req, OldRpc.Server.ServerCallContext context) =>
+        Task.FromResult(new EchoResponse { Message = req.Message, Payload = req.Payload, ContentType = "application/grpc", RequestEncoding = "identity" });
 
-    public Task Bidi(IAsyncEnumerable<BidiRequest> requests, IServerStreamWriter<BidiResponse> responses, ServerCallContext context) => Task.CompletedTask;
+    public async Task ServerStream(ServerStreamRequest request, OldRpc.Server.IServerStreamWriter<ServerStreamResponse> responses, OldRpc.Server.ServerCallContext context)
+    {
+        var payload = ByteString.CopyFrom(new byte[request.PayloadSize]);
+        for (var i = 0; i < request.Count; i++) await responses.WriteAsync(new ServerStreamResponse { Index = i, Payload = payload });
+    }
 
-    public Task<GetStatsResponse> GetStats(GetStatsRequest request, ServerCallContext context) => Task.FromResult(new GetStatsResponse());
+    public Task<ClientStreamResponse> ClientStream(IAsyncEnumerable<ClientStreamRequest> requests, OldRpc.Server.ServerCallContext context) => Task.FromResult(new ClientStreamResponse());
+
+    public Task Bidi(IAsyncEnumerable<BidiRequest> requests, OldRpc.Server.IServerStreamWriter<BidiResponse> responses, OldRpc.Server.ServerCallContext context) => Task.CompletedTask;
+
+    public Task<GetStatsResponse> GetStats(GetStatsRequest request, OldRpc.Server.ServerCallContext context) => Task.FromResult(new GetStatsResponse());
 }
