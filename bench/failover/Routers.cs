@@ -1,5 +1,5 @@
 using Vigil.Client;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 using Vigil.Testing;
 using Vigil.Vrrp.V1;
@@ -72,8 +72,8 @@ internal sealed class VigilRouter : IRouter
     private readonly LabHost _host;
     private readonly string _conf;
     private readonly string _runDir;
-    private readonly RpcChannel _vrrpd;
-    private readonly VrrpClient _client;
+    private readonly UnixChannel _vrrpd;
+    private readonly VrrpService.VrrpServiceClient _client;
     private LabProcess _process;
 
     private VigilRouter(LabHost host, string conf, LabProcess process, string runDir)
@@ -82,8 +82,8 @@ internal sealed class VigilRouter : IRouter
         _conf = conf;
         _process = process;
         _runDir = runDir;
-        _vrrpd = RpcChannel.ForUnixSocket(Path.Combine(runDir, "vrrpd.sock"));
-        _client = new VrrpClient(_vrrpd);
+        _vrrpd = UnixChannel.Open(Path.Combine(runDir, "vrrpd.sock"));
+        _client = new VrrpService.VrrpServiceClient(_vrrpd.Invoker);
     }
 
     public Implementation Implementation => Implementation.Vigil;
@@ -122,7 +122,7 @@ internal sealed class VigilRouter : IRouter
         if (!File.Exists(Path.Combine(_runDir, "vrrpd.sock"))) return null;
         try
         {
-            var r = await _client.GetInstanceAsync(new GetInstanceRequest { Name = RouterConfig.Instance }, CallOptions.WithTimeout(TimeSpan.FromSeconds(5)));
+            var r = await _client.GetInstanceAsync(new GetInstanceRequest { Name = RouterConfig.Instance }, Deadline.In(TimeSpan.FromSeconds(5)));
             return r.Instance?.State switch
             {
                 InstanceState.Master => "MASTER",
@@ -143,7 +143,7 @@ internal sealed class VigilRouter : IRouter
     {
         try
         {
-            return (await _client.GetInstanceAsync(new GetInstanceRequest { Name = RouterConfig.Instance }, CallOptions.WithTimeout(TimeSpan.FromSeconds(5)))).Instance;
+            return (await _client.GetInstanceAsync(new GetInstanceRequest { Name = RouterConfig.Instance }, Deadline.In(TimeSpan.FromSeconds(5)))).Instance;
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException or TaskCanceledException)
         {

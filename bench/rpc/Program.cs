@@ -15,14 +15,15 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Vigil.Testing.V1;
-using OldRpc = Vigil.Rpc;
 
 // Calls per second (unary) and messages per second (server streaming) with 1, 8 and 64 concurrent
 // callers over Unix sockets, in one process and one run, for:
 //   bare          Kestrel HTTP/2 doing the same work without gRPC (parse, build, serialize): the transport's limit
 //   bare+trailer  the same plus the grpc-status trailer every gRPC response carries
 //   grpc-dotnet   Grpc.AspNetCore server + Grpc.Net.Client (what the daemons run on)
-//   vigil-rpc     the hand-written layer it replaced (only while it still exists)
+//   grpc-server+raw-client  Grpc.AspNetCore's server behind the bare client (the server's own cost)
+// (The hand-written Vigil.Rpc it replaced was measured by this program, in the same run, before it
+// was deleted: bench/results/rpc.md.)
 var seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 3.0;
 var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 var output = args.Length > 2 ? args[2] : null;
@@ -31,22 +32,15 @@ const int StreamLength = 100;
 var dir = Directory.CreateTempSubdirectory("vigil-bench-rpc-").FullName;
 var bareSocket = Path.Combine(dir, "bare.sock");
 var grpcSocket = Path.Combine(dir, "grpc.sock");
-var oldSocket = Path.Combine(dir, "old.sock");
 
 var bare = StartBare(bareSocket);
 await bare.StartAsync();
 var grpc = StartGrpc(grpcSocket);
 await grpc.StartAsync();
-await using var old = new OldRpc.Server.RpcServer(new OldRpc.Server.RpcServerOptions { SocketPath = oldSocket });
-old.AddService(EchoReflection.Descriptor.Services[0], new OldEchoService());
-await old.StartAsync();
 
 using var bareClient = new HttpClient(Handler(bareSocket));
 using var grpcChannel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = Handler(grpcSocket) });
 var grpcClient = new EchoService.EchoServiceClient(grpcChannel);
-using var oldChannel = OldRpc.Client.RpcChannel.ForUnixSocket(oldSocket);
-var oldEcho = OldRpc.Client.Method<EchoRequest, EchoResponse>.Create(EchoReflection.Descriptor.Services[0].FindMethodByName("Echo"));
-var oldStream = OldRpc.Client.Method<ServerStreamRequest, ServerStreamResponse>.Create(EchoReflection.Descriptor.Services[0].FindMethodByName("ServerStream"));
 
 using var rawGrpcClient = new HttpClient(Handler(grpcSocket));
 var request = new EchoRequest { Message = "vrrp instance VI_1 state", Payload = ByteString.CopyFrom(new byte[64]) };
@@ -102,26 +96,17 @@ async Task GrpcStreamAsync()
     if (n != StreamLength) throw new InvalidOperationException($"stream ended after {n}");
 }
 
-async Task OldStreamAsync()
-{
-    var n = 0;
-    await foreach (var _ in oldChannel.ServerStreamingAsync(oldStream, streamRequest)) n++;
-    if (n != StreamLength) throw new InvalidOperationException($"stream ended after {n}");
-}
-
 var unary = new (string Name, Func<Task> Call)[]
 {
     ("bare", () => BareUnaryAsync("/echo")),
     ("bare+trailer", () => BareUnaryAsync("/echo-trailer")),
     ("grpc-dotnet", async () => await grpcClient.EchoAsync(request)),
-    ("vigil-rpc", async () => await oldChannel.UnaryAsync(oldEcho, request)),
     ("grpc-server+raw-client", RawGrpcUnaryAsync),
 };
 var streaming = new (string Name, Func<Task> Call)[]
 {
     ("bare", BareStreamAsync),
     ("grpc-dotnet", GrpcStreamAsync),
-    ("vigil-rpc", OldStreamAsync),
 };
 
 // Profiling aid: `VIGIL_BENCH_ONLY=unary|stream:NAME:CALLERS:SECONDS` runs one variant alone.
@@ -316,23 +301,4 @@ internal sealed class GrpcEchoService : EchoService.EchoServiceBase
         var payload = ByteString.CopyFrom(new byte[request.PayloadSize]);
         for (var i = 0; i < request.Count; i++) await responses.WriteAsync(new ServerStreamResponse { Index = i, Payload = payload });
     }
-}
-
-/// <summary>The same on the hand-written layer that Grpc.AspNetCore replaced.</summary>
-internal sealed class OldEchoService
-{
-    public Task<EchoResponse> Echo(EchoRequest req, OldRpc.Server.ServerCallContext context) =>
-        Task.FromResult(new EchoResponse { Message = req.Message, Payload = req.Payload, ContentType = "application/grpc", RequestEncoding = "identity" });
-
-    public async Task ServerStream(ServerStreamRequest request, OldRpc.Server.IServerStreamWriter<ServerStreamResponse> responses, OldRpc.Server.ServerCallContext context)
-    {
-        var payload = ByteString.CopyFrom(new byte[request.PayloadSize]);
-        for (var i = 0; i < request.Count; i++) await responses.WriteAsync(new ServerStreamResponse { Index = i, Payload = payload });
-    }
-
-    public Task<ClientStreamResponse> ClientStream(IAsyncEnumerable<ClientStreamRequest> requests, OldRpc.Server.ServerCallContext context) => Task.FromResult(new ClientStreamResponse());
-
-    public Task Bidi(IAsyncEnumerable<BidiRequest> requests, OldRpc.Server.IServerStreamWriter<BidiResponse> responses, OldRpc.Server.ServerCallContext context) => Task.CompletedTask;
-
-    public Task<GetStatsResponse> GetStats(GetStatsRequest request, OldRpc.Server.ServerCallContext context) => Task.FromResult(new GetStatsResponse());
 }

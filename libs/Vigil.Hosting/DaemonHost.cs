@@ -4,13 +4,16 @@ using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using Vigil.Hosting.Logging;
 using Vigil.Rpc.Server;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Vigil.Hosting;
 
 /// <summary>
 /// What every Vigil daemon does around its own work: logging (stderr for the journal, syslog with
-/// -S), its gRPC server on RUN_DIR/NAME.sock with health and reflection, systemd notifications
-/// (READY, WATCHDOG, STOPPING), and signals (TERM/INT stop; HUP, USR1, USR2 to handlers).
+/// -S), its gRPC server on RUN_DIR/NAME.sock (Grpc.AspNetCore on the generic host, with health
+/// and reflection), heartbeats of its work loops behind grpc.health.v1 and systemd's watchdog,
+/// systemd notifications (READY, STOPPING, RELOADING, WATCHDOG), and signals (TERM/INT stop; HUP,
+/// USR1, USR2 to handlers).
 /// </summary>
 public sealed partial class DaemonHost : IAsyncDisposable
 {
@@ -32,17 +35,25 @@ public sealed partial class DaemonHost : IAsyncDisposable
             b.AddProvider(new SinkLoggerProvider(sinks, options.LogLevel));
             // Kestrel's own chatter stays out unless debugging.
             b.AddFilter("Microsoft", options.LogLevel <= LogLevel.Debug ? LogLevel.Debug : LogLevel.Warning);
+            // grpc-dotnet logs every error status a handler returns; the daemons log what matters.
+            b.AddFilter("Grpc", options.LogLevel <= LogLevel.Debug ? LogLevel.Debug : LogLevel.Warning);
         });
         _logger = LoggerFactory.CreateLogger(name);
         SocketPath = VigilPaths.Socket(options.RunDir, name);
-        Server = new RpcServer(new RpcServerOptions
+        Server = new UnixGrpcServer(new UnixGrpcServerOptions
         {
             SocketPath = SocketPath,
             SocketGroup = options.SocketGroup,
             LoggerFactory = LoggerFactory,
             MapException = ErrorMapping.ToStatus,
         });
-        Notify = new SdNotify();
+        Notify = new SystemdNotifications();
+        Heartbeats = new Heartbeats(LoggerFactory.CreateLogger(name + ".health"));
+        Heartbeats.HealthChanged += healthy =>
+        {
+            if (!_stop.IsCancellationRequested) Server.SetAll(healthy ? ServingStatus.Serving : ServingStatus.NotServing);
+        };
+        Heartbeats.Evaluated += Notify.FeedWatchdog;
         StartedAt = DateTime.UtcNow;
     }
 
@@ -52,8 +63,11 @@ public sealed partial class DaemonHost : IAsyncDisposable
     public string SocketPath { get; }
     public ILoggerFactory LoggerFactory { get; }
     public ILogger Logger => _logger;
-    public RpcServer Server { get; }
-    public SdNotify Notify { get; }
+    public UnixGrpcServer Server { get; }
+    public SystemdNotifications Notify { get; }
+
+    /// <summary>The daemon's work loops register here; health (grpc.health.v1, WATCHDOG=1) follows them.</summary>
+    public Heartbeats Heartbeats { get; }
     public DateTime StartedAt { get; }
 
     /// <summary>Cancelled on SIGTERM / SIGINT or <see cref="RequestStop"/>.</summary>
@@ -102,6 +116,8 @@ public sealed partial class DaemonHost : IAsyncDisposable
         Pid = Environment.ProcessId,
         StartedAt = Timestamp.FromDateTime(StartedAt),
         SocketPath = SocketPath,
+        Healthy = Heartbeats.IsHealthy,
+        Loops = { Heartbeats.ToProto() },
     };
 
     /// <summary>Runs the handler on the daemon's own thread pool when the signal arrives (HUP, USR1, USR2).</summary>
@@ -149,9 +165,11 @@ public sealed partial class DaemonHost : IAsyncDisposable
             return 1;
         }
         if (onStarted is not null) await onStarted();
+        // Health follows the loops from here on (a loop registered late starts with a fresh beat).
+        if (!Heartbeats.Evaluate()) Server.SetAll(ServingStatus.NotServing);
+        Heartbeats.Start();
         Notify.Ready($"{Name} serving on {SocketPath}");
         LogStarted(Name, Version, SocketPath);
-        var watchdog = SdNotify.WatchdogInterval() is { } interval ? FeedWatchdogAsync(interval / 2) : Task.CompletedTask;
         try
         {
             await Task.Delay(Timeout.Infinite, _stop.Token);
@@ -165,27 +183,15 @@ public sealed partial class DaemonHost : IAsyncDisposable
             catch (Exception e) { LogStopHandlerFailed(e); }
         }
         await Server.StopAsync();
-        await watchdog;
         LogStopped(Name);
         return 0;
-    }
-
-    private async Task FeedWatchdogAsync(TimeSpan every)
-    {
-        using var timer = new PeriodicTimer(every);
-        Notify.Watchdog();
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stop.Token)) Notify.Watchdog();
-        }
-        catch (OperationCanceledException) { }
     }
 
     public async ValueTask DisposeAsync()
     {
         foreach (var s in _signals) s.Dispose();
         await Server.DisposeAsync();
-        Notify.Dispose();
+        Heartbeats.Dispose();
         LoggerFactory.Dispose();
         _stop.Dispose();
     }

@@ -1,4 +1,4 @@
-using Vigil.Rpc;
+using Grpc.Core;
 
 namespace Vigil.Hosting;
 

@@ -26,7 +26,7 @@ internal static class Program
                 var vrrp = new VrrpFollower(engine, VigilPaths.Socket(host.RunDir, VigilPaths.Vrrpd), host.LoggerFactory.CreateLogger("vigil-checkd.vrrp"));
                 await using (vrrp)
                 {
-                    host.Server.AddService(Check.V1.CheckReflection.Descriptor.Services[0], new CheckApi(host, engine, vrrp));
+                    host.Server.AddService(new CheckApi(host, engine, vrrp), Check.V1.CheckService.Descriptor.FullName);
                     return await host.RunAsync(onStopping: async () =>
                     {
                         await vrrp.StopAsync();

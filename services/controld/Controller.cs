@@ -7,7 +7,7 @@ using Vigil.Config.Model;
 using Vigil.Controld.Dispatch;
 using Vigil.Controld.Supervisor;
 using Vigil.Hosting;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 using Vigil.Vrrp.V1;
 
@@ -69,10 +69,10 @@ public sealed partial class Controller : IAsyncDisposable
     {
         if (_vrrpd is { IsReady: true } vrrpd)
         {
-            using var channel = RpcChannel.ForUnixSocket(vrrpd.SocketPath);
+            using var channel = UnixChannel.Open(vrrpd.SocketPath);
             try
             {
-                return (await new VrrpClient(channel).ListInstancesAsync(new ListInstancesRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(1), cancellationToken))).Instances;
+                return (await new VrrpService.VrrpServiceClient(channel.Invoker).ListInstancesAsync(new ListInstancesRequest(), Deadline.In(TimeSpan.FromSeconds(1), cancellationToken))).Instances;
             }
             catch (RpcException) { /* fall back to the relayed state */ }
         }
@@ -145,8 +145,8 @@ public sealed partial class Controller : IAsyncDisposable
     {
         var config = Config ?? throw new InvalidOperationException("no configuration loaded");
         var desired = VrrpConfigMapper.ToProto(config);
-        using var channel = RpcChannel.ForUnixSocket(child.SocketPath);
-        var reply = await new VrrpClient(channel).ApplyConfigAsync(new ApplyConfigRequest { Config = desired }, CallOptions.WithTimeout(TimeSpan.FromSeconds(30)));
+        using var channel = UnixChannel.Open(child.SocketPath);
+        var reply = await new VrrpService.VrrpServiceClient(channel.Invoker).ApplyConfigAsync(new ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(30)));
         LogPushed(child.Name, desired.Instances.Count, reply.AddedInstances.Count, reply.ChangedInstances.Count, reply.RemovedInstances.Count, reply.UnchangedInstances.Count);
     }
 
@@ -155,8 +155,8 @@ public sealed partial class Controller : IAsyncDisposable
     {
         var config = Config ?? throw new InvalidOperationException("no configuration loaded");
         var desired = CheckConfigMapper.ToProto(config);
-        using var channel = RpcChannel.ForUnixSocket(child.SocketPath);
-        var reply = await new CheckClient(channel).ApplyConfigAsync(new Check.V1.ApplyConfigRequest { Config = desired }, CallOptions.WithTimeout(TimeSpan.FromSeconds(30)));
+        using var channel = UnixChannel.Open(child.SocketPath);
+        var reply = await new Check.V1.CheckService.CheckServiceClient(channel.Invoker).ApplyConfigAsync(new Check.V1.ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(30)));
         foreach (var warning in reply.Warnings) LogCheckWarning(child.Name, warning);
         LogPushedCheck(child.Name, desired.VirtualServers.Count, reply.VirtualServersAdded, reply.VirtualServersKept, reply.VirtualServersRemoved,
             reply.RealServersAdded, reply.RealServersRemoved, reply.CheckersKept, reply.CheckersStarted);
@@ -193,7 +193,7 @@ public sealed partial class Controller : IAsyncDisposable
                 catch (RpcException e)
                 {
                     // The VRRP part is applied; the checkers keep their previous configuration.
-                    LogPushFailed(checkd.Name, e.Status.Message);
+                    LogPushFailed(checkd.Name, e.Status.Detail);
                 }
             }
             else if (_checkd is null && !_options.VrrpOnly && Config.VirtualServers.Count > 0)
@@ -219,9 +219,10 @@ public sealed partial class Controller : IAsyncDisposable
             {
                 if (_vrrpd is { IsReady: true })
                 {
-                    using var channel = RpcChannel.ForUnixSocket(socket);
+                    using var channel = UnixChannel.Open(socket);
                     var seen = new HashSet<string>(StringComparer.Ordinal);
-                    await foreach (var e in new VrrpClient(channel).WatchInstancesAsync(new WatchInstancesRequest(), new CallOptions { CancellationToken = stopping }))
+                    using var watch = new VrrpService.VrrpServiceClient(channel.Invoker).WatchInstances(new WatchInstancesRequest(), cancellationToken: stopping);
+                    await foreach (var e in watch.ResponseStream.ReadAllAsync(stopping))
                     {
                         switch (e.EventCase)
                         {

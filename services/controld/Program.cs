@@ -42,7 +42,7 @@ internal static class Program
             if (host.Options.SocketGroup is { } gid) childArgs.AddRange(["--socket-group", gid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             await using var controller = new Controller(host, options with { ChildArguments = childArgs });
             if (!controller.Start()) return ConfigExitCode.CannotRun;
-            host.Server.AddService(Vigil.Control.V1.ControlReflection.Descriptor.Services[0], new ControlApi(host, controller));
+            host.Server.AddService(new ControlApi(host, controller), Vigil.Control.V1.ControlService.Descriptor.FullName);
             host.OnSignal(System.Runtime.InteropServices.PosixSignal.SIGHUP, () => controller.ReloadAsync().GetAwaiter().GetResult());
             var code = await host.RunAsync(onStopping: controller.StopAsync);
             return controller.FatalExitCode ?? code;

@@ -11,7 +11,7 @@ internal static class Program
         if (host is null) return exitCode;
         await using (host)
         {
-            host.Server.AddService(Vigil.Ipvs.V1.IpvsReflection.Descriptor.Services[0], new IpvsApi(host));
+            host.Server.AddService(new IpvsApi(host), Vigil.Ipvs.V1.IpvsService.Descriptor.FullName);
             return await host.RunAsync();
         }
     }

@@ -34,7 +34,7 @@ internal static partial class Program
             }
             await using (daemon)
             {
-                host.Server.AddService(Vrrp.V1.VrrpReflection.Descriptor.Services[0], new VrrpApi(host, daemon));
+                host.Server.AddService(new VrrpApi(host, daemon), Vrrp.V1.VrrpService.Descriptor.FullName);
                 // keepalived's HUP reloads its file; here the configuration comes by ApplyConfig, and a
                 // stray HUP must not kill the daemon (that would leave the VIPs without an owner).
                 host.OnSignal(PosixSignal.SIGHUP, () => LogHupIgnored(host.Logger));

@@ -112,7 +112,7 @@ public sealed class ControldLabTests : IAsyncLifetime
                 var child = (await n1.StatusAsync()).Children.SingleOrDefault(c => c.Name == "vigil-vrrpd");
                 return child is { Ready: true } && child.Pid == vrrpdPid;
             }
-            catch (Vigil.Rpc.RpcException)
+            catch (Grpc.Core.RpcException)
             {
                 return false;
             }

@@ -1,5 +1,5 @@
 using Vigil.Client;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 using Vigil.Testing;
 using Vigil.Vrrp.V1;
@@ -39,17 +39,17 @@ public sealed class ControldNode
 
     public async Task<Control.V1.GetStatusResponse> StatusAsync()
     {
-        using var channel = RpcChannel.ForUnixSocket(Path.Combine(RunDir, "controld.sock"));
-        return await new ControlClient(channel).GetStatusAsync(new(), CallOptions.WithTimeout(TimeSpan.FromSeconds(5)));
+        using var channel = UnixChannel.Open(Path.Combine(RunDir, "controld.sock"));
+        return await new Control.V1.ControlService.ControlServiceClient(channel.Invoker).GetStatusAsync(new(), Deadline.In(TimeSpan.FromSeconds(5)));
     }
 
     /// <summary>The instance straight from vrrpd (null when vrrpd does not answer).</summary>
     public async Task<Instance?> InstanceAsync(string name)
     {
-        using var channel = RpcChannel.ForUnixSocket(Path.Combine(RunDir, "vrrpd.sock"));
+        using var channel = UnixChannel.Open(Path.Combine(RunDir, "vrrpd.sock"));
         try
         {
-            return (await new VrrpClient(channel).GetInstanceAsync(new GetInstanceRequest { Name = name }, CallOptions.WithTimeout(TimeSpan.FromSeconds(5)))).Instance;
+            return (await new VrrpService.VrrpServiceClient(channel.Invoker).GetInstanceAsync(new GetInstanceRequest { Name = name }, Deadline.In(TimeSpan.FromSeconds(5)))).Instance;
         }
         catch (RpcException)
         {

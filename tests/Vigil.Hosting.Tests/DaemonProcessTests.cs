@@ -75,11 +75,11 @@ public sealed class DaemonProcessTests
         Assert.False(p.HasExited, p.Output);
 
         Assert.Equal((UnixFileMode)0b110_110_000, File.GetUnixFileMode(socket));
-        using (var channel = RpcChannel.ForUnixSocket(socket))
+        using (var channel = UnixChannel.Open(socket))
         {
-            var health = await new HealthClient(channel).CheckAsync(new HealthCheckRequest());
+            var health = await new Grpc.Health.V1.Health.HealthClient(channel.Invoker).CheckAsync(new HealthCheckRequest());
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
-            health = await new HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = service });
+            health = await new Grpc.Health.V1.Health.HealthClient(channel.Invoker).CheckAsync(new HealthCheckRequest { Service = service });
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
         }
         var buf = await Shell.RunAsync(RepoPaths.Buf, "curl", "--unix-socket", socket, "--protocol", "grpc", "--http2-prior-knowledge", "--list-services", "http://localhost");
@@ -132,8 +132,8 @@ public sealed class DaemonProcessTests
         var second = await Shell.RunAsync(RepoPaths.Program("vigil-ipvsd"), ["--run-dir", runDir], TimeSpan.FromSeconds(30));
         Assert.Equal(1, second.ExitCode);
         Assert.Contains("already listening", second.Stderr);
-        using var channel = RpcChannel.ForUnixSocket(socket);
-        Assert.Equal("vigil-ipvsd", (await new IpvsClient(channel).GetDaemonInfoAsync(new())).Daemon.Name);
+        using var channel = UnixChannel.Open(socket);
+        Assert.Equal("vigil-ipvsd", (await new Ipvs.V1.IpvsService.IpvsServiceClient(channel.Invoker).GetDaemonInfoAsync(new())).Daemon.Name);
         await first.StopAsync();
         Directory.Delete(dir, true);
     }

@@ -1,25 +1,29 @@
 using Google.Protobuf;
-using Vigil.Rpc;
-using Vigil.Rpc.Server;
+using Grpc.AspNetCore.Server;
+using Grpc.Core;
 using Vigil.Testing.V1;
 
 namespace Vigil.Rpc.Tests;
 
 /// <summary>
-/// vigil.testing.v1.EchoService as the conformance tests and the benchmark need it (the Python
-/// server in Conformance/echo_server.py implements the same contract).
+/// vigil.testing.v1.EchoService as the conformance tests need it (the Python server in
+/// Conformance/grpc_peer.py implements the same contract).
 /// </summary>
-public sealed class EchoService
+public sealed class TestEchoService : EchoService.EchoServiceBase
 {
     private long _cancelled;
     private long _deadlineExceeded;
     private long _completed;
     private long _started;
 
-    public async Task<EchoResponse> Echo(EchoRequest request, ServerCallContext context)
+    /// <summary>Thrown by Echo when the request's message is "throw" (the exception mapping tests use it).</summary>
+    public Exception? ToThrow { get; set; }
+
+    public override async Task<EchoResponse> Echo(EchoRequest request, ServerCallContext context)
     {
         Interlocked.Increment(ref _started);
         await EchoMetadataAsync(context);
+        if (request.Message == "throw" && ToThrow is { } toThrow) throw toThrow;
         if (request.Delay is { } delay && delay.ToTimeSpan() > TimeSpan.Zero)
         {
             try
@@ -28,25 +32,27 @@ public sealed class EchoService
             }
             catch (OperationCanceledException)
             {
-                if (context.DeadlineExceeded) Interlocked.Increment(ref _deadlineExceeded);
+                if (context.Deadline <= DateTime.UtcNow) Interlocked.Increment(ref _deadlineExceeded);
                 else Interlocked.Increment(ref _cancelled);
                 throw;
             }
         }
-        if (request.FailCode != 0) throw new RpcException((StatusCode)request.FailCode, request.FailMessage);
+        if (request.FailCode != 0) throw new RpcException(new Status((StatusCode)request.FailCode, request.FailMessage));
         Interlocked.Increment(ref _completed);
+        var http = context.GetHttpContext();
         return new EchoResponse
         {
             Message = request.Message,
             Payload = request.ResponseSize > 0 ? ByteString.CopyFrom(new byte[request.ResponseSize]) : request.Payload,
-            ContentType = context.ContentType,
-            RequestEncoding = context.RequestEncoding,
+            ContentType = http.Request.ContentType ?? "",
+            RequestEncoding = http.Request.Headers["grpc-encoding"].ToString() is { Length: > 0 } e ? e : "identity",
             TimeRemaining = context.Deadline == DateTime.MaxValue ? null : Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(context.Deadline - DateTime.UtcNow),
         };
     }
 
-    public async Task ServerStream(ServerStreamRequest request, IServerStreamWriter<ServerStreamResponse> responses, ServerCallContext context)
+    public override async Task ServerStream(ServerStreamRequest request, IServerStreamWriter<ServerStreamResponse> responses, ServerCallContext context)
     {
+        Interlocked.Increment(ref _started);
         await EchoMetadataAsync(context);
         try
         {
@@ -61,15 +67,15 @@ public sealed class EchoService
             Interlocked.Increment(ref _cancelled);
             throw;
         }
-        if (request.FailCode != 0) throw new RpcException((StatusCode)request.FailCode, request.FailMessage);
+        if (request.FailCode != 0) throw new RpcException(new Status((StatusCode)request.FailCode, request.FailMessage));
     }
 
-    public async Task<ClientStreamResponse> ClientStream(IAsyncEnumerable<ClientStreamRequest> requests, ServerCallContext context)
+    public override async Task<ClientStreamResponse> ClientStream(IAsyncStreamReader<ClientStreamRequest> requests, ServerCallContext context)
     {
         await EchoMetadataAsync(context);
         var count = 0;
         var joined = new List<string>();
-        await foreach (var r in requests)
+        await foreach (var r in requests.ReadAllAsync(context.CancellationToken))
         {
             count++;
             joined.Add(r.Message);
@@ -77,17 +83,17 @@ public sealed class EchoService
         return new ClientStreamResponse { Count = count, Joined = string.Join(",", joined) };
     }
 
-    public async Task Bidi(IAsyncEnumerable<BidiRequest> requests, IServerStreamWriter<BidiResponse> responses, ServerCallContext context)
+    public override async Task Bidi(IAsyncStreamReader<BidiRequest> requests, IServerStreamWriter<BidiResponse> responses, ServerCallContext context)
     {
         await EchoMetadataAsync(context);
         var i = 0;
-        await foreach (var r in requests)
+        await foreach (var r in requests.ReadAllAsync(context.CancellationToken))
         {
             await responses.WriteAsync(new BidiResponse { Message = r.Message, Index = i++ });
         }
     }
 
-    public Task<GetStatsResponse> GetStats(GetStatsRequest request, ServerCallContext context) => Task.FromResult(new GetStatsResponse
+    public override Task<GetStatsResponse> GetStats(GetStatsRequest request, ServerCallContext context) => Task.FromResult(new GetStatsResponse
     {
         CancelledCalls = Interlocked.Read(ref _cancelled),
         DeadlineExceededCalls = Interlocked.Read(ref _deadlineExceeded),
@@ -96,7 +102,7 @@ public sealed class EchoService
     });
 
     /// <summary>x-echo-* request metadata comes back as response headers, x-trailer-* as trailers;
-    /// x-response-encoding: gzip asks for compressed responses.</summary>
+    /// x-response-encoding: gzip asks for a compressed response.</summary>
     private static async Task EchoMetadataAsync(ServerCallContext context)
     {
         var headers = new Metadata();
@@ -105,13 +111,14 @@ public sealed class EchoService
             if (e.Key.StartsWith("x-echo-", StringComparison.Ordinal)) Copy(e, headers);
             if (e.Key.StartsWith("x-trailer-", StringComparison.Ordinal)) Copy(e, context.ResponseTrailers);
         }
-        if (context.RequestHeaders.Get("x-response-encoding") == "gzip") context.CompressResponses = true;
+        // grpc-dotnet's per-call choice of response compression.
+        if (context.RequestHeaders.GetValue("x-response-encoding") == "gzip") headers.Add("grpc-internal-encoding-request", "gzip");
         if (headers.Count > 0) await context.WriteResponseHeadersAsync(headers);
     }
 
     private static void Copy(Metadata.Entry e, Metadata to)
     {
-        if (e.IsBinary) to.Add(e.Key, e.ValueBytes!);
-        else to.Add(e.Key, e.Value!);
+        if (e.IsBinary) to.Add(e.Key, e.ValueBytes);
+        else to.Add(e.Key, e.Value);
     }
 }

@@ -1,12 +1,17 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 using Vigil.Testing;
 using Vigil.Testing.V1;
 
 namespace Vigil.Rpc.Tests;
 
-/// <summary>Vigil's client against Vigil's server, in process: every call kind and error path.</summary>
+/// <summary>
+/// Grpc.Net.Client through <see cref="UnixChannel"/> against <see cref="Server.UnixGrpcServer"/>, in
+/// process: every call kind and error path, and the parts Vigil adds (default deadline, exception
+/// mapping, streams ended when the server stops, the caller check).
+/// </summary>
 public sealed class RoundTripTests
 {
     [Fact]
@@ -14,7 +19,7 @@ public sealed class RoundTripTests
     {
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
-        var r = await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "hello", Payload = ByteString.CopyFromUtf8("p") });
+        var r = await TestServer.Client(channel).EchoAsync(new EchoRequest { Message = "hello", Payload = ByteString.CopyFromUtf8("p") });
         Assert.Equal("hello", r.Message);
         Assert.Equal("p", r.Payload.ToStringUtf8());
         Assert.Equal("application/grpc", r.ContentType);
@@ -25,10 +30,10 @@ public sealed class RoundTripTests
     {
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
-        var e = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(EchoMethods.Echo,
-            new EchoRequest { FailCode = (int)StatusCode.InvalidArgument, FailMessage = "field 'x': 100% wrong ✗\nline" }));
+        var e = await Assert.ThrowsAsync<RpcException>(() => TestServer.Client(channel).EchoAsync(
+            new EchoRequest { FailCode = (int)StatusCode.InvalidArgument, FailMessage = "field 'x': 100% wrong ✗\nline" }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Equal("field 'x': 100% wrong ✗\nline", e.Status.Message);
+        Assert.Equal("field 'x': 100% wrong ✗\nline", e.Status.Detail);
     }
 
     [Fact]
@@ -36,11 +41,9 @@ public sealed class RoundTripTests
     {
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
+        using var call = TestServer.Client(channel).ServerStream(new ServerStreamRequest { Count = 50, PayloadSize = 10 });
         var got = new List<int>();
-        await foreach (var m in channel.ServerStreamingAsync(EchoMethods.ServerStream, new ServerStreamRequest { Count = 50, PayloadSize = 10 }))
-        {
-            got.Add(m.Index);
-        }
+        await foreach (var m in call.ResponseStream.ReadAllAsync()) got.Add(m.Index);
         Assert.Equal(Enumerable.Range(0, 50), got);
     }
 
@@ -50,9 +53,10 @@ public sealed class RoundTripTests
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
         var got = 0;
+        using var call = TestServer.Client(channel).ServerStream(new ServerStreamRequest { Count = 3, FailCode = 9, FailMessage = "stop" });
         var e = await Assert.ThrowsAsync<RpcException>(async () =>
         {
-            await foreach (var m in channel.ServerStreamingAsync(EchoMethods.ServerStream, new ServerStreamRequest { Count = 3, FailCode = 9, FailMessage = "stop" })) got++;
+            await foreach (var m in call.ResponseStream.ReadAllAsync()) got++;
         });
         Assert.Equal(3, got);
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
@@ -63,9 +67,9 @@ public sealed class RoundTripTests
     {
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
-        await using var call = channel.Start(EchoMethods.ClientStream);
-        foreach (var s in new[] { "a", "b", "c" }) await call.WriteAsync(new ClientStreamRequest { Message = s });
-        await call.CompleteRequestAsync();
+        using var call = TestServer.Client(channel).ClientStream();
+        foreach (var s in new[] { "a", "b", "c" }) await call.RequestStream.WriteAsync(new ClientStreamRequest { Message = s });
+        await call.RequestStream.CompleteAsync();
         var r = await call.ResponseAsync;
         Assert.Equal(3, r.Count);
         Assert.Equal("a,b,c", r.Joined);
@@ -76,18 +80,17 @@ public sealed class RoundTripTests
     {
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
-        await using var call = channel.Start(EchoMethods.Bidi);
-        var responses = call.ReadAllAsync().GetAsyncEnumerator();
+        using var call = TestServer.Client(channel).Bidi();
         for (var i = 0; i < 5; i++)
         {
-            await call.WriteAsync(new BidiRequest { Message = $"m{i}" });
-            Assert.True(await responses.MoveNextAsync());
-            Assert.Equal($"m{i}", responses.Current.Message);
-            Assert.Equal(i, responses.Current.Index);
+            await call.RequestStream.WriteAsync(new BidiRequest { Message = $"m{i}" });
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal($"m{i}", call.ResponseStream.Current.Message);
+            Assert.Equal(i, call.ResponseStream.Current.Index);
         }
-        await call.CompleteRequestAsync();
-        Assert.False(await responses.MoveNextAsync());
-        Assert.Equal(StatusCode.OK, call.GetStatus().Code);
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
     }
 
     [Fact]
@@ -95,18 +98,32 @@ public sealed class RoundTripTests
     {
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
-        var e = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(EchoMethods.Echo,
-            new EchoRequest { Delay = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)) },
-            CallOptions.WithTimeout(TimeSpan.FromMilliseconds(1000))));
+        var client = TestServer.Client(channel);
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.EchoAsync(
+            new EchoRequest { Delay = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)) }, Deadline.In(TimeSpan.FromMilliseconds(1000))).ResponseAsync);
         Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
-        // The client resets the stream at its deadline, a moment before the server's own deadline
-        // (counted from arrival) fires, so the handler sees one or the other; the server-only path
-        // is ProtocolEdgeTests.GrpcTimeout_ClientNeverCancels_ServerEndsCallWithDeadlineExceeded.
         await Poll.UntilAsync(async () =>
         {
-            var stats = await channel.UnaryAsync(EchoMethods.GetStats, new GetStatsRequest());
+            var stats = await client.GetStatsAsync(new GetStatsRequest());
             return stats.DeadlineExceededCalls + stats.CancelledCalls == 1;
         }, TimeSpan.FromSeconds(5), "the handler to see its call end");
+    }
+
+    [Fact]
+    public async Task DefaultDeadline_CallWithoutOne_GetsTheChannelsDeadline()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var channel = server.Channel(defaultDeadline: TimeSpan.FromSeconds(3));
+        var client = TestServer.Client(channel);
+        var r = await client.EchoAsync(new EchoRequest { Message = "x" });
+        Assert.NotNull(r.TimeRemaining);
+        Assert.InRange(r.TimeRemaining.ToTimeSpan(), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
+        // A hung handler does not hang its caller.
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.EchoAsync(new EchoRequest { Delay = Duration.FromTimeSpan(TimeSpan.FromSeconds(30)) }).ResponseAsync);
+        Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
+        // An explicit deadline wins.
+        r = await client.EchoAsync(new EchoRequest { Message = "x" }, Deadline.In(TimeSpan.FromSeconds(60)));
+        Assert.InRange(r.TimeRemaining.ToTimeSpan(), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60));
     }
 
     [Fact]
@@ -114,13 +131,14 @@ public sealed class RoundTripTests
     {
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
+        var client = TestServer.Client(channel);
         using var cts = new CancellationTokenSource();
-        var call = channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Delay = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)) }, new CallOptions { CancellationToken = cts.Token });
-        await Poll.UntilAsync(async () => (await channel.UnaryAsync(EchoMethods.GetStats, new GetStatsRequest())).StartedCalls == 1, TimeSpan.FromSeconds(10), "the handler to start");
+        using var call = client.EchoAsync(new EchoRequest { Delay = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)) }, cancellationToken: cts.Token);
+        await Poll.UntilAsync(async () => (await client.GetStatsAsync(new GetStatsRequest())).StartedCalls == 1, TimeSpan.FromSeconds(10), "the handler to start");
         cts.Cancel();
-        var e = await Assert.ThrowsAsync<RpcException>(() => call);
+        var e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.Equal(StatusCode.Cancelled, e.StatusCode);
-        await Poll.UntilAsync(async () => (await channel.UnaryAsync(EchoMethods.GetStats, new GetStatsRequest())).CancelledCalls == 1,
+        await Poll.UntilAsync(async () => (await client.GetStatsAsync(new GetStatsRequest())).CancelledCalls == 1,
             TimeSpan.FromSeconds(5), "the handler to see the cancellation");
     }
 
@@ -130,14 +148,14 @@ public sealed class RoundTripTests
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
         var bin = new byte[] { 0, 1, 2, 250, 255 };
-        var headers = new Metadata().Add("x-echo-text", "value 1").Add("x-echo-data-bin", bin).Add("x-trailer-t", "tv").Add("x-trailer-b-bin", bin);
-        await using var call = channel.Start(EchoMethods.Echo, new CallOptions { Headers = headers }, new EchoRequest { Message = "m" });
+        var headers = new Metadata { { "x-echo-text", "value 1" }, { "x-echo-data-bin", bin }, { "x-trailer-t", "tv" }, { "x-trailer-b-bin", bin } };
+        using var call = TestServer.Client(channel).EchoAsync(new EchoRequest { Message = "m" }, headers);
         var h = await call.ResponseHeadersAsync;
         await call.ResponseAsync;
-        Assert.Equal("value 1", h.Get("x-echo-text"));
-        Assert.Equal(bin, h.GetBytes("x-echo-data-bin"));
-        Assert.Equal("tv", call.GetTrailers().Get("x-trailer-t"));
-        Assert.Equal(bin, call.GetTrailers().GetBytes("x-trailer-b-bin"));
+        Assert.Equal("value 1", h.GetValue("x-echo-text"));
+        Assert.Equal(bin, h.GetValueBytes("x-echo-data-bin"));
+        Assert.Equal("tv", call.GetTrailers().GetValue("x-trailer-t"));
+        Assert.Equal(bin, call.GetTrailers().GetValueBytes("x-trailer-b-bin"));
     }
 
     [Fact]
@@ -145,18 +163,19 @@ public sealed class RoundTripTests
     {
         await using var server = await TestServer.StartAsync(maxReceive: 1024);
         using var channel = server.Channel();
-        var e = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Payload = ByteString.CopyFrom(new byte[2048]) }));
+        var client = TestServer.Client(channel);
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.EchoAsync(new EchoRequest { Payload = ByteString.CopyFrom(new byte[2048]) }).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         // The server is fine afterwards.
-        Assert.Equal("ok", (await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "ok" })).Message);
+        Assert.Equal("ok", (await client.EchoAsync(new EchoRequest { Message = "ok" })).Message);
     }
 
     [Fact]
     public async Task MaxReceive_OversizeResponse_ClientResourceExhausted()
     {
         await using var server = await TestServer.StartAsync();
-        using var channel = server.Channel(new RpcChannelOptions { MaxReceiveMessageSize = 1000 });
-        var e = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { ResponseSize = 5000 }));
+        using var channel = server.Channel(maxReceive: 1000);
+        var e = await Assert.ThrowsAsync<RpcException>(() => TestServer.Client(channel).EchoAsync(new EchoRequest { ResponseSize = 5000 }).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
     }
 
@@ -164,33 +183,33 @@ public sealed class RoundTripTests
     public async Task Gzip_BothDirections_Decoded()
     {
         await using var server = await TestServer.StartAsync();
-        using var channel = server.Channel();
+        var responses = new System.Collections.Concurrent.ConcurrentQueue<HttpResponseMessage>();
+        using var channel = TestServer.RecordingChannel(server.SocketPath, responses);
         var payload = ByteString.CopyFrom(new byte[100_000]);
-        var r = await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Payload = payload },
-            new CallOptions { CompressRequests = true, Headers = new Metadata().Add("x-response-encoding", "gzip") });
+        using var call = TestServer.Client(channel).EchoAsync(new EchoRequest { Payload = payload },
+            new Metadata { { "grpc-internal-encoding-request", "gzip" }, { "x-response-encoding", "gzip" } });
+        var r = await call.ResponseAsync;
         Assert.Equal("gzip", r.RequestEncoding);
+        Assert.Equal("gzip", TestServer.ResponseEncoding(responses));
         Assert.Equal(payload, r.Payload);
     }
 
     [Fact]
-    public async Task UnknownMethod_Unimplemented()
+    public async Task UnknownService_Unimplemented()
     {
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
-        var bogus = Method<Vigil.Vrrp.V1.GetDaemonInfoRequest, Vigil.Vrrp.V1.GetDaemonInfoResponse>.Create(
-            Vigil.Vrrp.V1.VrrpReflection.Descriptor.Services[0].FindMethodByName("GetDaemonInfo"));
-        var e = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(bogus, new()));
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            new Vigil.Vrrp.V1.VrrpService.VrrpServiceClient(channel.Invoker).GetDaemonInfoAsync(new()).ResponseAsync);
         Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
-        Assert.Contains("vigil.vrrp.v1.VrrpService", e.Status.Message);
     }
 
     [Fact]
     public async Task Connect_NoServer_Unavailable()
     {
-        using var channel = RpcChannel.ForUnixSocket("/tmp/vigil-no-such-socket-" + Guid.NewGuid().ToString("N")[..8]);
-        var e = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(EchoMethods.Echo, new EchoRequest()));
+        using var channel = UnixChannel.Open("/tmp/vigil-no-such-socket-" + Guid.NewGuid().ToString("N")[..8]);
+        var e = await Assert.ThrowsAsync<RpcException>(() => TestServer.Client(channel).EchoAsync(new EchoRequest()).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
-        Assert.Contains("cannot connect", e.Status.Message);
     }
 
     [Fact]
@@ -198,7 +217,48 @@ public sealed class RoundTripTests
     {
         await using var server = await TestServer.StartAsync(authorize: _ => false);
         using var channel = server.Channel();
-        var e = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(EchoMethods.Echo, new EchoRequest()));
+        var e = await Assert.ThrowsAsync<RpcException>(() => TestServer.Client(channel).EchoAsync(new EchoRequest()).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+        // Health and reflection are refused too.
+        var h = await Assert.ThrowsAsync<RpcException>(() => new Grpc.Health.V1.Health.HealthClient(channel.Invoker).CheckAsync(new()).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, h.StatusCode);
+    }
+
+    [Fact]
+    public async Task MapException_TypedError_BecomesItsStatus_OthersUnknownWithTheirText()
+    {
+        await using var server = await TestServer.StartAsync(mapException: e => e is KeyNotFoundException ? new Status(StatusCode.NotFound, e.Message) : null);
+        using var channel = server.Channel();
+        var client = TestServer.Client(channel);
+        server.Echo.ToThrow = new KeyNotFoundException("no instance named 'VI_9'");
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.EchoAsync(new EchoRequest { Message = "throw" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Equal("no instance named 'VI_9'", e.Status.Detail);
+        server.Echo.ToThrow = new InvalidOperationException("broken");
+        e = await Assert.ThrowsAsync<RpcException>(() => client.EchoAsync(new EchoRequest { Message = "throw" }).ResponseAsync);
+        Assert.Equal(StatusCode.Unknown, e.StatusCode);
+        Assert.Contains("broken", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Stop_OpenStreams_EndWithUnavailableAtOnce()
+    {
+        var server = await TestServer.StartAsync();
+        using var channel = server.Channel();
+        var client = TestServer.Client(channel);
+        using var stream = client.ServerStream(new ServerStreamRequest { Count = 1000, Interval = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(100)) });
+        Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None));
+        using var watch = new Grpc.Health.V1.Health.HealthClient(channel.Invoker).Watch(new Grpc.Health.V1.HealthCheckRequest());
+        Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, watch.ResponseStream.Current.Status);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var stopping = server.DisposeAsync().AsTask();
+        var e = await Assert.ThrowsAsync<RpcException>(async () => { while (await stream.ResponseStream.MoveNext(CancellationToken.None)) { } });
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        // Health watchers hear NOT_SERVING before their stream ends.
+        Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing, watch.ResponseStream.Current.Status);
+        await stopping;
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(1.5), $"stopping took {started.Elapsed}");
     }
 }

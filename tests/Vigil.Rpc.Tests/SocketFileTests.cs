@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Vigil.Rpc.Client;
 using Vigil.Rpc.Server;
 using Vigil.Rpc.Tests.Conformance;
 using Vigil.Testing;
@@ -9,6 +10,13 @@ namespace Vigil.Rpc.Tests;
 /// <summary>The socket file: its mode, stale files, and who may call.</summary>
 public sealed class SocketFileTests
 {
+    private static UnixGrpcServer NewServer(string socketPath)
+    {
+        var server = new UnixGrpcServer(new UnixGrpcServerOptions { SocketPath = socketPath });
+        server.AddService(new TestEchoService(), EchoService.Descriptor.FullName);
+        return server;
+    }
+
     [Fact]
     public async Task Start_SocketMode_Is0660()
     {
@@ -33,12 +41,11 @@ public sealed class SocketFileTests
         var dir = Directory.CreateTempSubdirectory("vigil-umask-").FullName;
         for (var i = 0; i < 5; i++)
         {
-            await using var server = new RpcServer(new RpcServerOptions { SocketPath = Path.Combine(dir, $"s{i}.sock") });
-            server.AddService(TestServer.EchoDescriptor, new EchoService());
+            await using var server = NewServer(Path.Combine(dir, $"s{i}.sock"));
             await server.StartAsync();
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(server.SocketPath));
-            using var channel = Client.RpcChannel.ForUnixSocket(server.SocketPath);
-            Assert.Equal("x", (await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "x" })).Message);
+            using var channel = UnixChannel.Open(server.SocketPath);
+            Assert.Equal("x", (await TestServer.Client(channel).EchoAsync(new EchoRequest { Message = "x" })).Message);
         }
         stop.Cancel();
         await watcher;
@@ -55,14 +62,13 @@ public sealed class SocketFileTests
         var dir = Directory.CreateTempSubdirectory("vigil-long-").FullName;
         var path = Path.Combine(dir, new string('s', 104 - dir.Length - 1 - ".sock".Length) + ".sock");
         Assert.Equal(104, System.Text.Encoding.UTF8.GetByteCount(path));
-        await using (var server = new RpcServer(new RpcServerOptions { SocketPath = path }))
+        await using (var server = NewServer(path))
         {
-            server.AddService(TestServer.EchoDescriptor, new EchoService());
             await server.StartAsync();
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(path));
             Assert.Equal([path], Directory.GetFileSystemEntries(dir));
-            using var channel = Client.RpcChannel.ForUnixSocket(path);
-            Assert.Equal("x", (await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "x" })).Message);
+            using var channel = UnixChannel.Open(path);
+            Assert.Equal("x", (await TestServer.Client(channel).EchoAsync(new EchoRequest { Message = "x" })).Message);
         }
         Directory.Delete(dir, true);
     }
@@ -76,11 +82,10 @@ public sealed class SocketFileTests
         // .NET would unlink on dispose, so another program leaves it behind).
         (await Shell.RunAsync(RepoPaths.DebianPython, "-c", $"import socket; socket.socket(socket.AF_UNIX).bind('{path}')")).EnsureOk();
         Assert.True(File.Exists(path));
-        await using var server = new RpcServer(new RpcServerOptions { SocketPath = path });
-        server.AddService(TestServer.EchoDescriptor, new EchoService());
+        await using var server = NewServer(path);
         await server.StartAsync();
-        using var channel = Client.RpcChannel.ForUnixSocket(path);
-        Assert.Equal("x", (await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "x" })).Message);
+        using var channel = UnixChannel.Open(path);
+        Assert.Equal("x", (await TestServer.Client(channel).EchoAsync(new EchoRequest { Message = "x" })).Message);
         await server.StopAsync();
         Assert.False(File.Exists(path), "the socket file is removed on stop");
         Directory.Delete(dir, true);
@@ -90,11 +95,11 @@ public sealed class SocketFileTests
     public async Task Start_LiveServerOnPath_RefusedAndLiveServerUntouched()
     {
         await using var live = await TestServer.StartAsync();
-        await using var second = new RpcServer(new RpcServerOptions { SocketPath = live.SocketPath });
+        await using var second = NewServer(live.SocketPath);
         var e = await Assert.ThrowsAsync<IOException>(() => second.StartAsync());
         Assert.Contains("already listening", e.Message);
         using var channel = live.Channel();
-        Assert.Equal("alive", (await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "alive" })).Message);
+        Assert.Equal("alive", (await TestServer.Client(channel).EchoAsync(new EchoRequest { Message = "alive" })).Message);
     }
 
     [Fact]
@@ -103,7 +108,7 @@ public sealed class SocketFileTests
         var dir = Directory.CreateTempSubdirectory("vigil-file-").FullName;
         var path = Path.Combine(dir, "not-a-socket");
         await File.WriteAllTextAsync(path, "precious");
-        await using var server = new RpcServer(new RpcServerOptions { SocketPath = path });
+        await using var server = NewServer(path);
         var e = await Assert.ThrowsAsync<IOException>(() => server.StartAsync());
         Assert.Contains("not a socket", e.Message);
         Assert.Equal("precious", await File.ReadAllTextAsync(path));
@@ -116,7 +121,7 @@ public sealed class SocketFileTests
         PeerCredentials? seen = null;
         await using var server = await TestServer.StartAsync(authorize: p => { seen = p; return true; });
         using var channel = server.Channel();
-        await channel.UnaryAsync(EchoMethods.Echo, new EchoRequest());
+        await TestServer.Client(channel).EchoAsync(new EchoRequest());
         Assert.NotNull(seen);
         Assert.Equal(Environment.ProcessId, seen!.Pid);
     }
@@ -132,13 +137,13 @@ public sealed class SocketFileTests
         var dir = Directory.CreateTempSubdirectory("vigil-perm-").FullName;
         File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
         const uint group = 4242; // a group nobody is in
-        await using var server = new RpcServer(new RpcServerOptions
+        await using var server = new UnixGrpcServer(new UnixGrpcServerOptions
         {
             SocketPath = Path.Combine(dir, "p.sock"),
             SocketMode = (UnixFileMode)0b110_110_110,
             SocketGroup = group,
         });
-        server.AddService(TestServer.EchoDescriptor, new EchoService());
+        server.AddService(new TestEchoService(), EchoService.Descriptor.FullName);
         await server.StartAsync();
 
         var denied = await PythonPeer.RunClientCaseAsync(server.SocketPath, "unary", ["--reuid=nobody", "--regid=nogroup", "--clear-groups"]);

@@ -1,16 +1,13 @@
-using Google.Protobuf.Reflection;
 using Vigil.Rpc.Client;
 using Vigil.Rpc.Server;
 using Vigil.Testing.V1;
 
 namespace Vigil.Rpc.Tests;
 
-/// <summary>A Vigil RPC server with the Echo service on a fresh socket in a temporary directory.</summary>
+/// <summary>A <see cref="UnixGrpcServer"/> with the Echo service on a fresh socket in a temporary directory.</summary>
 public sealed class TestServer : IAsyncDisposable
 {
-    public static readonly ServiceDescriptor EchoDescriptor = EchoReflection.Descriptor.Services[0];
-
-    private TestServer(string dir, RpcServer server, EchoService echo)
+    private TestServer(string dir, UnixGrpcServer server, TestEchoService echo)
     {
         Directory = dir;
         Server = server;
@@ -18,41 +15,51 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     public string Directory { get; }
-    public RpcServer Server { get; }
-    public EchoService Echo { get; }
+    public UnixGrpcServer Server { get; }
+    public TestEchoService Echo { get; }
     public string SocketPath => Server.SocketPath;
 
-    public static async Task<TestServer> StartAsync(int? maxReceive = null, Func<PeerCredentials, bool>? authorize = null)
+    public static async Task<TestServer> StartAsync(int? maxReceive = null, Func<PeerCredentials, bool>? authorize = null,
+        Func<Exception, Grpc.Core.Status?>? mapException = null)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("vigil-rpc-").FullName;
-        var server = new RpcServer(new RpcServerOptions
+        var server = new UnixGrpcServer(new UnixGrpcServerOptions
         {
             SocketPath = Path.Combine(dir, "echo.sock"),
-            MaxReceiveMessageSize = maxReceive ?? Protocol.MessageFraming.DefaultMaxReceiveSize,
+            MaxReceiveMessageSize = maxReceive ?? 4 * 1024 * 1024,
             Authorize = authorize,
+            MapException = mapException,
         });
-        var echo = new EchoService();
-        server.AddService(EchoDescriptor, echo);
+        var echo = new TestEchoService();
+        server.AddService(echo, EchoService.Descriptor.FullName);
         await server.StartAsync();
         return new TestServer(dir, server, echo);
     }
 
-    public RpcChannel Channel(RpcChannelOptions? options = null) => RpcChannel.ForUnixSocket(SocketPath, options);
+    public UnixChannel Channel(TimeSpan? defaultDeadline = null, int? maxReceive = null) => UnixChannel.Open(SocketPath, defaultDeadline, maxReceive);
+
+    public static EchoService.EchoServiceClient Client(UnixChannel channel) => new(channel.Invoker);
+
+    /// <summary>A channel whose responses' HTTP headers are kept (Grpc.Net.Client hides grpc-encoding from callers).</summary>
+    public static UnixChannel RecordingChannel(string socketPath, System.Collections.Concurrent.ConcurrentQueue<HttpResponseMessage> responses) =>
+        UnixChannel.Open(socketPath, new RecordingHandler(UnixChannel.CreateHandler(socketPath), responses));
+
+    private sealed class RecordingHandler(HttpMessageHandler inner, System.Collections.Concurrent.ConcurrentQueue<HttpResponseMessage> responses) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var r = await base.SendAsync(request, cancellationToken);
+            responses.Enqueue(r);
+            return r;
+        }
+    }
+
+    public static string? ResponseEncoding(System.Collections.Concurrent.ConcurrentQueue<HttpResponseMessage> responses) =>
+        responses.LastOrDefault()?.Headers.TryGetValues("grpc-encoding", out var v) == true ? v.First() : null;
 
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
         try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }
     }
-}
-
-/// <summary>Client-side method handles of the Echo service.</summary>
-public static class EchoMethods
-{
-    private static MethodDescriptor M(string name) => TestServer.EchoDescriptor.FindMethodByName(name);
-    public static readonly Method<EchoRequest, EchoResponse> Echo = Method<EchoRequest, EchoResponse>.Create(M("Echo"));
-    public static readonly Method<ServerStreamRequest, ServerStreamResponse> ServerStream = Method<ServerStreamRequest, ServerStreamResponse>.Create(M("ServerStream"));
-    public static readonly Method<ClientStreamRequest, ClientStreamResponse> ClientStream = Method<ClientStreamRequest, ClientStreamResponse>.Create(M("ClientStream"));
-    public static readonly Method<BidiRequest, BidiResponse> Bidi = Method<BidiRequest, BidiResponse>.Create(M("Bidi"));
-    public static readonly Method<GetStatsRequest, GetStatsResponse> GetStats = Method<GetStatsRequest, GetStatsResponse>.Create(M("GetStats"));
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 using Google.Protobuf;
 using Vigil.Check.V1;
 using Vigil.Client;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 
 namespace Vigil.Ctl.Commands;
@@ -25,15 +25,15 @@ internal static class ChecksCommand
                 return 1;
             }
             ListVirtualServersResponse list;
-            using (var channel = RpcChannel.ForUnixSocket(socket))
+            using (var channel = UnixChannel.Open(socket))
             {
                 try
                 {
-                    list = await new CheckClient(channel).ListVirtualServersAsync(new ListVirtualServersRequest(), GlobalOptions.Call(r, token));
+                    list = await new Check.V1.CheckService.CheckServiceClient(channel.Invoker).ListVirtualServersAsync(new ListVirtualServersRequest(), GlobalOptions.Call(r, token));
                 }
                 catch (RpcException e)
                 {
-                    Console.Error.WriteLine($"vigilctl: cannot read the checks from vigil-checkd: {e.StatusCode}: {e.Status.Message}");
+                    Console.Error.WriteLine($"vigilctl: cannot read the checks from vigil-checkd: {e.StatusCode}: {e.Status.Detail}");
                     return 1;
                 }
             }

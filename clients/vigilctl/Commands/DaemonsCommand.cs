@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Grpc.Health.V1;
 using Vigil.Client;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 
 namespace Vigil.Ctl.Commands;
@@ -56,23 +56,23 @@ internal static class DaemonsCommand
     {
         var socket = GlobalOptions.Socket(r, name);
         if (!File.Exists(socket)) return new Row("vigil-" + name, socket, "down", null, null, null, "not running");
-        using var channel = RpcChannel.ForUnixSocket(socket);
+        using var channel = UnixChannel.Open(socket);
         try
         {
-            var health = await new HealthClient(channel).CheckAsync(new HealthCheckRequest(), GlobalOptions.Call(r, token));
+            var health = await new Grpc.Health.V1.Health.HealthClient(channel.Invoker).CheckAsync(new HealthCheckRequest(), GlobalOptions.Call(r, token));
             var info = name switch
             {
-                "controld" => (await new ControlClient(channel).GetDaemonInfoAsync(new(), GlobalOptions.Call(r, token))).Daemon,
-                "vrrpd" => (await new VrrpClient(channel).GetDaemonInfoAsync(new(), GlobalOptions.Call(r, token))).Daemon,
-                "checkd" => (await new CheckClient(channel).GetDaemonInfoAsync(new(), GlobalOptions.Call(r, token))).Daemon,
-                _ => (await new IpvsClient(channel).GetDaemonInfoAsync(new(), GlobalOptions.Call(r, token))).Daemon,
+                "controld" => (await new Control.V1.ControlService.ControlServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), GlobalOptions.Call(r, token))).Daemon,
+                "vrrpd" => (await new Vrrp.V1.VrrpService.VrrpServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), GlobalOptions.Call(r, token))).Daemon,
+                "checkd" => (await new Check.V1.CheckService.CheckServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), GlobalOptions.Call(r, token))).Daemon,
+                _ => (await new Ipvs.V1.IpvsService.IpvsServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), GlobalOptions.Call(r, token))).Daemon,
             };
             return new Row(info.Name, socket, health.Status.ToString().ToLowerInvariant(), info.Version, info.Pid,
                 DateTime.UtcNow - info.StartedAt.ToDateTime(), null);
         }
         catch (RpcException e)
         {
-            return new Row("vigil-" + name, socket, "down", null, null, null, $"{e.StatusCode}: {e.Status.Message}");
+            return new Row("vigil-" + name, socket, "down", null, null, null, $"{e.StatusCode}: {e.Status.Detail}");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 
 namespace Vigil.Ctl.Commands;
@@ -26,5 +27,5 @@ internal static class GlobalOptions
         Path.Combine(r.GetValue(RunDir)!, daemon + ".sock");
 
     public static CallOptions Call(ParseResult r, CancellationToken token) =>
-        CallOptions.WithTimeout(TimeSpan.FromSeconds(r.GetValue(Timeout)), token);
+        Deadline.In(TimeSpan.FromSeconds(r.GetValue(Timeout)), token);
 }

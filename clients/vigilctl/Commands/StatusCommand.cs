@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Google.Protobuf;
 using Vigil.Client;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 using Vigil.Vrrp.V1;
 
@@ -23,7 +23,7 @@ internal static class StatusCommand
             }
             catch (RpcException e)
             {
-                Console.Error.WriteLine($"vigilctl: cannot read the VRRP state: {e.Status.Message}");
+                Console.Error.WriteLine($"vigilctl: cannot read the VRRP state: {e.Status.Detail}");
                 return 1;
             }
             if (r.GetValue(json))
@@ -53,16 +53,16 @@ internal static class StatusCommand
         var controld = GlobalOptions.Socket(r, "controld");
         if (File.Exists(controld))
         {
-            using var channel = RpcChannel.ForUnixSocket(controld);
+            using var channel = UnixChannel.Open(controld);
             try
             {
-                var status = await new ControlClient(channel).GetStatusAsync(new(), GlobalOptions.Call(r, token));
+                var status = await new Control.V1.ControlService.ControlServiceClient(channel.Invoker).GetStatusAsync(new(), GlobalOptions.Call(r, token));
                 if (status.Instances.Count > 0 || status.Children.Count == 0) return status.Instances;
             }
             catch (RpcException) { /* fall back to vrrpd */ }
         }
-        using var vrrpd = RpcChannel.ForUnixSocket(GlobalOptions.Socket(r, "vrrpd"));
-        return (await new VrrpClient(vrrpd).ListInstancesAsync(new(), GlobalOptions.Call(r, token))).Instances;
+        using var vrrpd = UnixChannel.Open(GlobalOptions.Socket(r, "vrrpd"));
+        return (await new Vrrp.V1.VrrpService.VrrpServiceClient(vrrpd.Invoker).ListInstancesAsync(new(), GlobalOptions.Call(r, token))).Instances;
     }
 
     private static string State(InstanceState s) => s switch

@@ -99,6 +99,9 @@ internal static partial class UnixSocketFile
         return MemoryMarshal.Read<uint>(buf[offset..]);
     }
 
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int lstat(string path, ref byte buf);
 

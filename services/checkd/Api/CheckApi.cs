@@ -1,8 +1,8 @@
+using Grpc.Core;
 using Vigil.Check.V1;
 using Vigil.Checkd.Daemon;
 using Vigil.Checkd.Engine;
 using Vigil.Hosting;
-using Vigil.Rpc.Server;
 
 namespace Vigil.Checkd.Api;
 
@@ -12,15 +12,15 @@ namespace Vigil.Checkd.Api;
 /// (<see cref="StatusMapper"/>); the engine's typed errors become status codes in one place
 /// (<see cref="Translate"/>).
 /// </summary>
-internal sealed class CheckApi(DaemonHost host, CheckEngine engine, VrrpFollower vrrp)
+internal sealed class CheckApi(DaemonHost host, CheckEngine engine, VrrpFollower vrrp) : CheckService.CheckServiceBase
 {
-    public Task<GetDaemonInfoResponse> GetDaemonInfo(GetDaemonInfoRequest request, ServerCallContext context)
+    public override Task<GetDaemonInfoResponse> GetDaemonInfo(GetDaemonInfoRequest request, ServerCallContext context)
     {
         if (host.Stopping.IsCancellationRequested) throw new UnavailableException("vigil-checkd is stopping");
         return Task.FromResult(new GetDaemonInfoResponse { Daemon = host.Info() });
     }
 
-    public Task<ApplyConfigResponse> ApplyConfig(ApplyConfigRequest request, ServerCallContext context) => Translate(async () =>
+    public override Task<ApplyConfigResponse> ApplyConfig(ApplyConfigRequest request, ServerCallContext context) => Translate(async () =>
     {
         var config = ConfigMapper.ToModel(request.Config);
         var result = await engine.ApplyConfigurationAsync(config, context.CancellationToken);
@@ -29,7 +29,7 @@ internal sealed class CheckApi(DaemonHost host, CheckEngine engine, VrrpFollower
         return StatusMapper.ToProto(result);
     }, "config");
 
-    public Task<ListVirtualServersResponse> ListVirtualServers(ListVirtualServersRequest request, ServerCallContext context) => Translate(async () =>
+    public override Task<ListVirtualServersResponse> ListVirtualServers(ListVirtualServersRequest request, ServerCallContext context) => Translate(async () =>
     {
         var snapshot = await engine.GetSnapshotAsync(context.CancellationToken);
         var response = new ListVirtualServersResponse { Sequence = (ulong)Math.Max(snapshot.Sequence, 0) };
@@ -38,14 +38,14 @@ internal sealed class CheckApi(DaemonHost host, CheckEngine engine, VrrpFollower
         return response;
     });
 
-    public Task<GetVirtualServerResponse> GetVirtualServer(GetVirtualServerRequest request, ServerCallContext context) => Translate(async () =>
+    public override Task<GetVirtualServerResponse> GetVirtualServer(GetVirtualServerRequest request, ServerCallContext context) => Translate(async () =>
     {
         var key = ConfigMapper.ToKey(request.Key, "key");
         var status = await engine.GetVirtualServerAsync(key, context.CancellationToken);
         return new GetVirtualServerResponse { VirtualServer = StatusMapper.ToProto(status) };
     });
 
-    public async Task WatchCheckResults(WatchCheckResultsRequest request, IServerStreamWriter<WatchCheckResultsResponse> responses, ServerCallContext context)
+    public override async Task WatchCheckResults(WatchCheckResultsRequest request, IServerStreamWriter<WatchCheckResultsResponse> responses, ServerCallContext context)
     {
         var inSnapshot = true;
         try
@@ -65,14 +65,14 @@ internal sealed class CheckApi(DaemonHost host, CheckEngine engine, VrrpFollower
         if (!context.CancellationToken.IsCancellationRequested) throw new UnavailableException("vigil-checkd is stopping");
     }
 
-    public Task<ListDestinationsResponse> ListDestinations(ListDestinationsRequest request, ServerCallContext context) => Translate(async () =>
+    public override Task<ListDestinationsResponse> ListDestinations(ListDestinationsRequest request, ServerCallContext context) => Translate(async () =>
     {
         var response = new ListDestinationsResponse();
         response.VirtualServers.AddRange((await engine.GetDesiredDestinationsAsync(context.CancellationToken)).Select(StatusMapper.ToProto));
         return response;
     });
 
-    public Task<SetRealServerWeightResponse> SetRealServerWeight(SetRealServerWeightRequest request, ServerCallContext context) => Translate(async () =>
+    public override Task<SetRealServerWeightResponse> SetRealServerWeight(SetRealServerWeightRequest request, ServerCallContext context) => Translate(async () =>
     {
         var vs = ConfigMapper.ToKey(request.VirtualServer, "virtual_server");
         var rs = ConfigMapper.ToRealServerKey(request.RealServer, "real_server");
@@ -81,7 +81,7 @@ internal sealed class CheckApi(DaemonHost host, CheckEngine engine, VrrpFollower
         return new SetRealServerWeightResponse { RealServer = StatusMapper.ToProto(status) };
     }, "weight");
 
-    public Task<DrainRealServerResponse> DrainRealServer(DrainRealServerRequest request, ServerCallContext context) => Translate(async () =>
+    public override Task<DrainRealServerResponse> DrainRealServer(DrainRealServerRequest request, ServerCallContext context) => Translate(async () =>
     {
         var vs = ConfigMapper.ToKey(request.VirtualServer, "virtual_server");
         var rs = ConfigMapper.ToRealServerKey(request.RealServer, "real_server");

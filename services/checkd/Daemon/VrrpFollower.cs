@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Vigil.Checkd.Engine;
 using Vigil.Checkd.Model;
 using Vigil.Client;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 using Vigil.Vrrp.V1;
 
@@ -86,7 +86,7 @@ internal sealed partial class VrrpFollower : IAsyncDisposable
             }
             catch (RpcException e)
             {
-                if (Connected) LogLost(_socketPath, e.Status.Message);
+                if (Connected) LogLost(_socketPath, e.Status.Detail);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -140,10 +140,11 @@ internal sealed partial class VrrpFollower : IAsyncDisposable
 
     private async Task FollowAsync(HashSet<string> known, CancellationToken stopping)
     {
-        using var channel = RpcChannel.ForUnixSocket(_socketPath);
+        using var channel = UnixChannel.Open(_socketPath);
         var snapshot = new Dictionary<string, VrrpInstanceState>(StringComparer.Ordinal);
         var inSnapshot = true;
-        await foreach (var e in new VrrpClient(channel).WatchInstancesAsync(new WatchInstancesRequest(), new CallOptions { CancellationToken = stopping }).ConfigureAwait(false))
+        using var watch = new VrrpService.VrrpServiceClient(channel.Invoker).WatchInstances(new WatchInstancesRequest(), cancellationToken: stopping);
+        await foreach (var e in watch.ResponseStream.ReadAllAsync(stopping).ConfigureAwait(false))
         {
             switch (e.EventCase)
             {

@@ -1,17 +1,17 @@
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 using Vigil.Control.V1;
 using Vigil.Hosting;
-using Vigil.Rpc.Server;
 
 namespace Vigil.Controld.Api;
 
 /// <summary>vigil.control.v1.ControlService: the public control API of a node.</summary>
-internal sealed class ControlApi(DaemonHost host, Controller controller)
+internal sealed class ControlApi(DaemonHost host, Controller controller) : ControlService.ControlServiceBase
 {
-    public Task<GetDaemonInfoResponse> GetDaemonInfo(GetDaemonInfoRequest request, ServerCallContext context) =>
+    public override Task<GetDaemonInfoResponse> GetDaemonInfo(GetDaemonInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new GetDaemonInfoResponse { Daemon = host.Info() });
 
-    public async Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
+    public override async Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
         var response = new GetStatusResponse
         {
@@ -26,7 +26,7 @@ internal sealed class ControlApi(DaemonHost host, Controller controller)
         return response;
     }
 
-    public async Task<ReloadConfigResponse> ReloadConfig(ReloadConfigRequest request, ServerCallContext context)
+    public override async Task<ReloadConfigResponse> ReloadConfig(ReloadConfigRequest request, ServerCallContext context)
     {
         var result = await controller.ReloadAsync();
         if (result.Config is null)

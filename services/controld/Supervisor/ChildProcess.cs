@@ -4,7 +4,7 @@ using Grpc.Health.V1;
 using Microsoft.Extensions.Logging;
 using Vigil.Client;
 using Vigil.Hosting;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 
 namespace Vigil.Controld.Supervisor;
@@ -152,14 +152,14 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private async Task<bool> TryAdoptAsync()
     {
         if (!File.Exists(_spec.SocketPath) || !await IsServingAsync()) return false;
-        using var channel = RpcChannel.ForUnixSocket(_spec.SocketPath);
+        using var channel = UnixChannel.Open(_spec.SocketPath);
         try
         {
             _adoptedPid = Name switch
             {
-                VigilPaths.Vrrpd => (await new VrrpClient(channel).GetDaemonInfoAsync(new(), CallOptions.WithTimeout(TimeSpan.FromSeconds(2)))).Daemon.Pid,
-                VigilPaths.Checkd => (await new CheckClient(channel).GetDaemonInfoAsync(new(), CallOptions.WithTimeout(TimeSpan.FromSeconds(2)))).Daemon.Pid,
-                _ => (await new IpvsClient(channel).GetDaemonInfoAsync(new(), CallOptions.WithTimeout(TimeSpan.FromSeconds(2)))).Daemon.Pid,
+                VigilPaths.Vrrpd => (await new Vrrp.V1.VrrpService.VrrpServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), Deadline.In(TimeSpan.FromSeconds(2)))).Daemon.Pid,
+                VigilPaths.Checkd => (await new Check.V1.CheckService.CheckServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), Deadline.In(TimeSpan.FromSeconds(2)))).Daemon.Pid,
+                _ => (await new Ipvs.V1.IpvsService.IpvsServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), Deadline.In(TimeSpan.FromSeconds(2)))).Daemon.Pid,
             };
         }
         catch (RpcException)
@@ -188,10 +188,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private async Task<bool> IsServingAsync()
     {
         if (!File.Exists(_spec.SocketPath)) return false;
-        using var channel = RpcChannel.ForUnixSocket(_spec.SocketPath);
+        using var channel = UnixChannel.Open(_spec.SocketPath);
         try
         {
-            var r = await new HealthClient(channel).CheckAsync(new HealthCheckRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(2)));
+            var r = await new Grpc.Health.V1.Health.HealthClient(channel.Invoker).CheckAsync(new HealthCheckRequest(), Deadline.In(TimeSpan.FromSeconds(2)));
             return r.Status == HealthCheckResponse.Types.ServingStatus.Serving;
         }
         catch (RpcException)

@@ -1,20 +1,20 @@
+using Grpc.Core;
 using Vigil.Hosting;
-using Vigil.Rpc.Server;
 using Vigil.Vrrp.V1;
 using Vigil.Vrrpd.Daemon;
 
 namespace Vigil.Vrrpd.Api;
 
 /// <summary>vigil.vrrp.v1.VrrpService: converts requests to core calls on the daemon and back.</summary>
-internal sealed class VrrpApi(DaemonHost host, VrrpDaemon daemon)
+internal sealed class VrrpApi(DaemonHost host, VrrpDaemon daemon) : VrrpService.VrrpServiceBase
 {
-    public Task<GetDaemonInfoResponse> GetDaemonInfo(GetDaemonInfoRequest request, ServerCallContext context)
+    public override Task<GetDaemonInfoResponse> GetDaemonInfo(GetDaemonInfoRequest request, ServerCallContext context)
     {
         if (daemon.IsStopping) throw DaemonStopping.Error();
         return Task.FromResult(new GetDaemonInfoResponse { Daemon = host.Info() });
     }
 
-    public async Task<ApplyConfigResponse> ApplyConfig(ApplyConfigRequest request, ServerCallContext context)
+    public override async Task<ApplyConfigResponse> ApplyConfig(ApplyConfigRequest request, ServerCallContext context)
     {
         var config = ConfigMapper.ToDaemonConfig(request.Config);
         var result = await daemon.ApplyAsync(config, context.CancellationToken);
@@ -26,7 +26,7 @@ internal sealed class VrrpApi(DaemonHost host, VrrpDaemon daemon)
         return response;
     }
 
-    public Task<ListInstancesResponse> ListInstances(ListInstancesRequest request, ServerCallContext context)
+    public override Task<ListInstancesResponse> ListInstances(ListInstancesRequest request, ServerCallContext context)
     {
         var response = new ListInstancesResponse();
         response.Instances.AddRange(daemon.State.Instances.Values
@@ -36,14 +36,14 @@ internal sealed class VrrpApi(DaemonHost host, VrrpDaemon daemon)
         return Task.FromResult(response);
     }
 
-    public Task<GetInstanceResponse> GetInstance(GetInstanceRequest request, ServerCallContext context)
+    public override Task<GetInstanceResponse> GetInstance(GetInstanceRequest request, ServerCallContext context)
     {
         if (string.IsNullOrEmpty(request.Name)) throw new InvalidArgumentException("name", "an instance name is required");
         if (!daemon.State.Instances.TryGetValue(request.Name, out var s)) throw new NotFoundException($"no instance named '{request.Name}'");
         return Task.FromResult(new GetInstanceResponse { Instance = StateMapper.ToProto(s, daemon.WallClock) });
     }
 
-    public async Task WatchInstances(WatchInstancesRequest request, IServerStreamWriter<WatchInstancesResponse> responses, ServerCallContext context)
+    public override async Task WatchInstances(WatchInstancesRequest request, IServerStreamWriter<WatchInstancesResponse> responses, ServerCallContext context)
     {
         using var subscription = await daemon.WatchAsync();
         await foreach (var e in subscription.Reader.ReadAllAsync(context.CancellationToken))
@@ -52,7 +52,7 @@ internal sealed class VrrpApi(DaemonHost host, VrrpDaemon daemon)
         }
     }
 
-    public async Task<SendGarpResponse> SendGarp(SendGarpRequest request, ServerCallContext context)
+    public override async Task<SendGarpResponse> SendGarp(SendGarpRequest request, ServerCallContext context)
     {
         var response = new SendGarpResponse();
         response.Instances.AddRange(await daemon.SendGarpAsync(request.Instance));

@@ -6,7 +6,7 @@ using System.Threading.Channels;
 using Google.Protobuf.WellKnownTypes;
 using Vigil.Check.V1;
 using Vigil.Client;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Rpc.Client;
 using Vigil.Rpc.Server;
 using Vigil.Testing;
@@ -17,23 +17,23 @@ namespace Vigil.Checkd.Tests.Daemon;
 /// <summary>The built vigil-checkd (out/) running with a run dir of its own, and a client of it.</summary>
 public sealed class CheckdDaemon : IAsyncDisposable
 {
-    private readonly RpcChannel _channel;
+    private readonly UnixChannel _channel;
 
     private CheckdDaemon(string dir, LabProcess process)
     {
         Dir = dir;
         Process = process;
-        _channel = RpcChannel.ForUnixSocket(SocketPath);
-        Client = new CheckClient(_channel);
+        _channel = UnixChannel.Open(SocketPath);
+        Client = new CheckService.CheckServiceClient(_channel.Invoker);
     }
 
     public string Dir { get; }
     public string RunDir => Path.Combine(Dir, "run");
     public string SocketPath => Path.Combine(RunDir, "checkd.sock");
     public LabProcess Process { get; }
-    public CheckClient Client { get; }
+    public CheckService.CheckServiceClient Client { get; }
 
-    public static CallOptions Call(CancellationToken token = default) => CallOptions.WithTimeout(TimeSpan.FromSeconds(10), token);
+    public static CallOptions Call(CancellationToken token = default) => Deadline.In(TimeSpan.FromSeconds(10), token);
 
     public static async Task<CheckdDaemon> StartAsync()
     {
@@ -50,7 +50,7 @@ public sealed class CheckdDaemon : IAsyncDisposable
         return daemon;
     }
 
-    public Task<Check.V1.ApplyConfigResponse> ApplyAsync(CheckConfig config) => Client.ApplyConfigAsync(new Check.V1.ApplyConfigRequest { Config = config }, Call());
+    public Task<Check.V1.ApplyConfigResponse> ApplyAsync(CheckConfig config) => Client.ApplyConfigAsync(new Check.V1.ApplyConfigRequest { Config = config }, Call()).ResponseAsync;
 
     public async Task<VirtualServer> VirtualServerAsync(Check.V1.VirtualServerKey key) =>
         (await Client.GetVirtualServerAsync(new GetVirtualServerRequest { Key = key }, Call())).VirtualServer;
@@ -74,13 +74,14 @@ public sealed class CheckdDaemon : IAsyncDisposable
         private readonly ConcurrentQueue<WatchCheckResultsResponse> _messages = new();
         private readonly Task _reader;
 
-        public Watcher(CheckClient client)
+        public Watcher(CheckService.CheckServiceClient client)
         {
             _reader = Task.Run(async () =>
             {
                 try
                 {
-                    await foreach (var m in client.WatchCheckResultsAsync(new WatchCheckResultsRequest(), new CallOptions { CancellationToken = _stop.Token }))
+                    using var call = client.WatchCheckResults(new WatchCheckResultsRequest(), cancellationToken: _stop.Token);
+                    await foreach (var m in call.ResponseStream.ReadAllAsync(_stop.Token))
                     {
                         _messages.Enqueue(m);
                     }
@@ -207,17 +208,17 @@ public sealed class SwitchableHttpServer : IAsyncDisposable
 /// sets, and streams WatchInstances (snapshot, end marker, then the transitions the test makes).
 /// vrrpd itself needs root and raw sockets; what checkd consumes is this stream.
 /// </summary>
-public sealed class FakeVrrpd : IAsyncDisposable
+public sealed class FakeVrrpd : VrrpService.VrrpServiceBase, IAsyncDisposable
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, Instance> _instances = new(StringComparer.Ordinal);
     private readonly List<Channel<WatchInstancesResponse>> _watchers = [];
-    private readonly RpcServer _server;
+    private readonly UnixGrpcServer _server;
 
     private FakeVrrpd(string socketPath)
     {
-        _server = new RpcServer(new RpcServerOptions { SocketPath = socketPath });
-        _server.AddService(VrrpReflection.Descriptor.Services[0], this);
+        _server = new UnixGrpcServer(new UnixGrpcServerOptions { SocketPath = socketPath });
+        _server.AddService(this, VrrpService.Descriptor.FullName);
     }
 
     public int Watchers { get { lock (_gate) return _watchers.Count; } }
@@ -255,30 +256,30 @@ public sealed class FakeVrrpd : IAsyncDisposable
         }
     }
 
-    public Task<Vrrp.V1.GetDaemonInfoResponse> GetDaemonInfo(Vrrp.V1.GetDaemonInfoRequest request, ServerCallContext context) =>
+    public override Task<Vrrp.V1.GetDaemonInfoResponse> GetDaemonInfo(Vrrp.V1.GetDaemonInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new Vrrp.V1.GetDaemonInfoResponse { Daemon = new Types.V1.DaemonInfo { Name = "vigil-vrrpd (test stand-in)" } });
 
-    public Task<Vrrp.V1.ApplyConfigResponse> ApplyConfig(Vrrp.V1.ApplyConfigRequest request, ServerCallContext context) =>
+    public override Task<Vrrp.V1.ApplyConfigResponse> ApplyConfig(Vrrp.V1.ApplyConfigRequest request, ServerCallContext context) =>
         Task.FromResult(new Vrrp.V1.ApplyConfigResponse());
 
-    public Task<ListInstancesResponse> ListInstances(ListInstancesRequest request, ServerCallContext context)
+    public override Task<ListInstancesResponse> ListInstances(ListInstancesRequest request, ServerCallContext context)
     {
         var r = new ListInstancesResponse();
         lock (_gate) r.Instances.AddRange(_instances.Values);
         return Task.FromResult(r);
     }
 
-    public Task<GetInstanceResponse> GetInstance(GetInstanceRequest request, ServerCallContext context)
+    public override Task<GetInstanceResponse> GetInstance(GetInstanceRequest request, ServerCallContext context)
     {
         lock (_gate)
         {
             return _instances.TryGetValue(request.Name, out var i)
                 ? Task.FromResult(new GetInstanceResponse { Instance = i })
-                : throw new RpcException(StatusCode.NotFound, request.Name);
+                : throw new RpcException(new Status(StatusCode.NotFound, request.Name));
         }
     }
 
-    public async Task WatchInstances(WatchInstancesRequest request, IServerStreamWriter<WatchInstancesResponse> responses, ServerCallContext context)
+    public override async Task WatchInstances(WatchInstancesRequest request, IServerStreamWriter<WatchInstancesResponse> responses, ServerCallContext context)
     {
         var channel = Channel.CreateUnbounded<WatchInstancesResponse>();
         lock (_gate)
@@ -297,7 +298,7 @@ public sealed class FakeVrrpd : IAsyncDisposable
         }
     }
 
-    public Task<SendGarpResponse> SendGarp(SendGarpRequest request, ServerCallContext context) => Task.FromResult(new SendGarpResponse());
+    public override Task<SendGarpResponse> SendGarp(SendGarpRequest request, ServerCallContext context) => Task.FromResult(new SendGarpResponse());
 
     public async ValueTask DisposeAsync()
     {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Google.Protobuf.WellKnownTypes;
 using Vigil.Check.V1;
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Testing;
 using Vigil.Vrrp.V1;
 using static Vigil.Checkd.Tests.Api.ConfigMapperTests;
@@ -169,20 +169,20 @@ public sealed class CheckdDaemonTests
         Assert.Null(reset.RealServer.WeightOverride);
         Assert.Equal(3, await DestinationWeightAsync(checkd, web.Port));
 
-        var negative = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.SetRealServerWeightAsync(new SetRealServerWeightRequest { VirtualServer = VsKey, RealServer = rs, Weight = -1 }, CheckdDaemon.Call()));
+        var negative = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.SetRealServerWeightAsync(new SetRealServerWeightRequest { VirtualServer = VsKey, RealServer = rs, Weight = -1 }, CheckdDaemon.Call()).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, negative.StatusCode);
-        Assert.StartsWith("weight: ", negative.Status.Message);
+        Assert.StartsWith("weight: ", negative.Status.Detail);
         var unknownRs = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.DrainRealServerAsync(
-            new DrainRealServerRequest { VirtualServer = VsKey, RealServer = new Endpoint { Address = "127.0.0.9", Port = 80 } }, CheckdDaemon.Call()));
+            new DrainRealServerRequest { VirtualServer = VsKey, RealServer = new Endpoint { Address = "127.0.0.9", Port = 80 } }, CheckdDaemon.Call()).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, unknownRs.StatusCode);
-        Assert.Contains("127.0.0.9:80", unknownRs.Status.Message);
+        Assert.Contains("127.0.0.9:80", unknownRs.Status.Detail);
         var unknownVs = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.SetRealServerWeightAsync(
-            new SetRealServerWeightRequest { VirtualServer = Key("127.0.0.1", 81), RealServer = rs, Weight = 1 }, CheckdDaemon.Call()));
+            new SetRealServerWeightRequest { VirtualServer = Key("127.0.0.1", 81), RealServer = rs, Weight = 1 }, CheckdDaemon.Call()).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, unknownVs.StatusCode);
-        Assert.Contains("[127.0.0.1]:tcp:81", unknownVs.Status.Message);
-        var noVs = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.SetRealServerWeightAsync(new SetRealServerWeightRequest { RealServer = rs, Weight = 1 }, CheckdDaemon.Call()));
+        Assert.Contains("[127.0.0.1]:tcp:81", unknownVs.Status.Detail);
+        var noVs = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.SetRealServerWeightAsync(new SetRealServerWeightRequest { RealServer = rs, Weight = 1 }, CheckdDaemon.Call()).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, noVs.StatusCode);
-        Assert.StartsWith("virtual_server: ", noVs.Status.Message);
+        Assert.StartsWith("virtual_server: ", noVs.Status.Detail);
     }
 
     private static async Task<int> DestinationWeightAsync(CheckdDaemon checkd, int port) =>
@@ -201,7 +201,7 @@ public sealed class CheckdDaemonTests
         badAddress.VirtualServers[0].RealServers[1].Endpoint.Address = "10.0.0.300";
         var e1 = await Assert.ThrowsAsync<RpcException>(() => checkd.ApplyAsync(badAddress));
         Assert.Equal(StatusCode.InvalidArgument, e1.StatusCode);
-        Assert.StartsWith("config.virtual_servers[[127.0.0.1]:tcp:80].real_servers[1].endpoint.address: '10.0.0.300' is not an IPv4 or IPv6 address", e1.Status.Message);
+        Assert.StartsWith("config.virtual_servers[[127.0.0.1]:tcp:80].real_servers[1].endpoint.address: '10.0.0.300' is not an IPv4 or IPv6 address", e1.Status.Detail);
 
         // Caught by the engine's validation: keepalived's words for virtual server, real server, checker and field.
         var badDigest = TwoServers(web.Port, ClosedPort());
@@ -209,12 +209,12 @@ public sealed class CheckdDaemonTests
         badDigest.VirtualServers[0].RealServers[1].Timings = new CheckTimings { DelayLoop = Seconds(0) };
         var e2 = await Assert.ThrowsAsync<RpcException>(() => checkd.ApplyAsync(badDigest));
         Assert.Equal(StatusCode.InvalidArgument, e2.StatusCode);
-        Assert.Contains($"virtual_server [127.0.0.1]:tcp:80 real_server [127.0.0.1]:tcp:{web.Port} HTTP_GET#1 url#1: digest 'xyz' must be 32 hex digits", e2.Status.Message);
-        Assert.Contains("delay_loop must be positive", e2.Status.Message);
+        Assert.Contains($"virtual_server [127.0.0.1]:tcp:80 real_server [127.0.0.1]:tcp:{web.Port} HTTP_GET#1 url#1: digest 'xyz' must be 32 hex digits", e2.Status.Detail);
+        Assert.Contains("delay_loop must be positive", e2.Status.Detail);
 
-        var e3 = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.ApplyConfigAsync(new Proto.ApplyConfigRequest(), CheckdDaemon.Call()));
+        var e3 = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.ApplyConfigAsync(new Proto.ApplyConfigRequest(), CheckdDaemon.Call()).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e3.StatusCode);
-        Assert.StartsWith("config: ", e3.Status.Message);
+        Assert.StartsWith("config: ", e3.Status.Detail);
 
         // Nothing of the refused configurations was applied; the daemon still serves.
         var vs = await checkd.VirtualServerAsync(VsKey);
@@ -222,12 +222,12 @@ public sealed class CheckdDaemonTests
         Assert.Equal("HTTP_GET", vs.RealServers[0].Checkers[0].Keyword);
         Assert.False(checkd.Process.HasExited);
 
-        var noKey = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.GetVirtualServerAsync(new GetVirtualServerRequest(), CheckdDaemon.Call()));
+        var noKey = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.GetVirtualServerAsync(new GetVirtualServerRequest(), CheckdDaemon.Call()).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, noKey.StatusCode);
-        Assert.StartsWith("key: ", noKey.Status.Message);
-        var missing = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.GetVirtualServerAsync(new GetVirtualServerRequest { Key = new Proto.VirtualServerKey { Fwmark = 9 } }, CheckdDaemon.Call()));
+        Assert.StartsWith("key: ", noKey.Status.Detail);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => checkd.Client.GetVirtualServerAsync(new GetVirtualServerRequest { Key = new Proto.VirtualServerKey { Fwmark = 9 } }, CheckdDaemon.Call()).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, missing.StatusCode);
-        Assert.Contains("FWM 9", missing.Status.Message);
+        Assert.Contains("FWM 9", missing.Status.Detail);
     }
 
     /// <summary>Quorum lost: the destinations are the sorry server alone, and vigilctl shows it.</summary>

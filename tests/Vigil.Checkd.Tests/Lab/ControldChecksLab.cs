@@ -166,8 +166,8 @@ public sealed class ControldChecksLab : IAsyncDisposable
 
     public async Task<ListDestinationsResponse> DestinationsAsync()
     {
-        using var channel = RpcChannel.ForUnixSocket(Path.Combine(RunDir, "checkd.sock"));
-        return await new CheckClient(channel).ListDestinationsAsync(new ListDestinationsRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        using var channel = UnixChannel.Open(Path.Combine(RunDir, "checkd.sock"));
+        return await new CheckService.CheckServiceClient(channel.Invoker).ListDestinationsAsync(new ListDestinationsRequest(), Deadline.In(TimeSpan.FromSeconds(10)));
     }
 
     public async Task<IReadOnlyList<string>> DestinationsOfAsync(int vsPort) =>
@@ -176,8 +176,8 @@ public sealed class ControldChecksLab : IAsyncDisposable
 
     public async Task<Control.V1.GetStatusResponse> StatusAsync()
     {
-        using var channel = RpcChannel.ForUnixSocket(Path.Combine(RunDir, "controld.sock"));
-        return await new ControlClient(channel).GetStatusAsync(new(), CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        using var channel = UnixChannel.Open(Path.Combine(RunDir, "controld.sock"));
+        return await new Control.V1.ControlService.ControlServiceClient(channel.Invoker).GetStatusAsync(new(), Deadline.In(TimeSpan.FromSeconds(10)));
     }
 
     public string Diagnostics() => Controld?.Output ?? "";

@@ -1,4 +1,4 @@
-using Vigil.Rpc;
+using Grpc.Core;
 using Vigil.Testing;
 using Vigil.Vrrp.V1;
 
@@ -97,12 +97,12 @@ public sealed class ReloadDaemonLabTests
 
         var e = await Refused(c => c.Instances[1].VirtualRouterId = 0);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Contains("instances[VI_2].virtual_router_id", e.Status.Message);
+        Assert.Contains("instances[VI_2].virtual_router_id", e.Status.Detail);
         e = await Refused(c => c.Instances[1].VirtualAddresses[0].Address = "10.77.0.999");
-        Assert.Contains("instances[VI_2].virtual_addresses[0].address", e.Status.Message);
+        Assert.Contains("instances[VI_2].virtual_addresses[0].address", e.Status.Detail);
         e = await Refused(c => c.Instances[1].TrackScripts.Add(new TrackScript { Script = "missing" }));
-        Assert.Contains("vrrp_script 'missing' is not defined", e.Status.Message);
-        e = await Assert.ThrowsAsync<RpcException>(() => na.Client.ApplyConfigAsync(new ApplyConfigRequest()));
+        Assert.Contains("vrrp_script 'missing' is not defined", e.Status.Detail);
+        e = await Assert.ThrowsAsync<RpcException>(() => na.Client.ApplyConfigAsync(new ApplyConfigRequest()).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
 
         // Nothing of the refused configurations was applied; the old one runs on.
@@ -119,7 +119,7 @@ public sealed class ReloadDaemonLabTests
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         var garp = await na.Client.SendGarpAsync(new SendGarpRequest { Instance = "VI_1" });
         Assert.Equal(["VI_1"], garp.Instances);
-        e = await Assert.ThrowsAsync<RpcException>(() => na.Client.SendGarpAsync(new SendGarpRequest { Instance = "VI_9" }));
+        e = await Assert.ThrowsAsync<RpcException>(() => na.Client.SendGarpAsync(new SendGarpRequest { Instance = "VI_9" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, e.StatusCode);
 
         // A changed instance restarts: a BACKUP (no peer yet) cannot SendGarp.
@@ -129,9 +129,9 @@ public sealed class ReloadDaemonLabTests
         var r = await na.ApplyAsync(changed);
         Assert.Equal(["VI_1"], r.ChangedInstances);
         await na.WaitForStateAsync(InstanceState.Backup, Deadline);
-        e = await Assert.ThrowsAsync<RpcException>(() => na.Client.SendGarpAsync(new SendGarpRequest { Instance = "VI_1" }));
+        e = await Assert.ThrowsAsync<RpcException>(() => na.Client.SendGarpAsync(new SendGarpRequest { Instance = "VI_1" }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
-        Assert.Contains("not MASTER", e.Status.Message);
+        Assert.Contains("not MASTER", e.Status.Detail);
 
         // Signals: HUP is not a reason to die, USR1/USR2 dump the state, TERM stops cleanly.
         na.Process.Signal(1);

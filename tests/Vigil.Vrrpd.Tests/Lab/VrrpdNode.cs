@@ -1,3 +1,4 @@
+using Grpc.Core;
 using System.Collections.Concurrent;
 using Google.Protobuf.WellKnownTypes;
 using Vigil.Client;
@@ -17,19 +18,19 @@ internal sealed class VrrpdNode : IAsyncDisposable
     private readonly string _dir;
     private Watcher? _watcher;
 
-    private VrrpdNode(LabHost host, string dir, LabProcess process, RpcChannel channel)
+    private VrrpdNode(LabHost host, string dir, LabProcess process, UnixChannel channel)
     {
         Host = host;
         _dir = dir;
         Process = process;
         Channel = channel;
-        Client = new VrrpClient(channel);
+        Client = new VrrpService.VrrpServiceClient(channel.Invoker);
     }
 
     public LabHost Host { get; }
     public LabProcess Process { get; }
-    public RpcChannel Channel { get; }
-    public VrrpClient Client { get; }
+    public UnixChannel Channel { get; }
+    public VrrpService.VrrpServiceClient Client { get; }
     public string RunDir => _dir;
     public string Log => Process.Stderr + Process.Stdout;
 
@@ -39,13 +40,13 @@ internal sealed class VrrpdNode : IAsyncDisposable
         var dir = Directory.CreateTempSubdirectory("vigil-vrrpd-").FullName;
         var p = host.Start("vigil-vrrpd", program, ["--run-dir", dir, .. extraArgs]);
         var socket = Path.Combine(dir, "vrrpd.sock");
-        var channel = RpcChannel.ForUnixSocket(socket);
+        var channel = UnixChannel.Open(socket);
         var node = new VrrpdNode(host, dir, p, channel);
         await Poll.UntilAsync(async () =>
         {
             if (p.HasExited) return true;
             if (!File.Exists(socket)) return false;
-            await node.Client.GetDaemonInfoAsync(new GetDaemonInfoRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(2)));
+            await node.Client.GetDaemonInfoAsync(new GetDaemonInfoRequest(), Deadline.In(TimeSpan.FromSeconds(2)));
             return true;
         }, TimeSpan.FromSeconds(30), $"vigil-vrrpd on {host.Name} to serve", () => Task.FromResult(p.Output));
         if (p.HasExited) throw new InvalidOperationException($"vigil-vrrpd on {host.Name} exited with {p.ExitCode}: {p.Output}");
@@ -53,13 +54,13 @@ internal sealed class VrrpdNode : IAsyncDisposable
     }
 
     public Task<ApplyConfigResponse> ApplyAsync(VrrpConfig config) =>
-        Client.ApplyConfigAsync(new ApplyConfigRequest { Config = config }, CallOptions.WithTimeout(TimeSpan.FromSeconds(30)));
+        Client.ApplyConfigAsync(new ApplyConfigRequest { Config = config }, Deadline.In(TimeSpan.FromSeconds(30))).ResponseAsync;
 
     public async Task<Instance> GetAsync(string name = "VI_1") =>
-        (await Client.GetInstanceAsync(new GetInstanceRequest { Name = name }, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)))).Instance;
+        (await Client.GetInstanceAsync(new GetInstanceRequest { Name = name }, Deadline.In(TimeSpan.FromSeconds(10)))).Instance;
 
     public async Task<ListInstancesResponse> ListAsync() =>
-        await Client.ListInstancesAsync(new ListInstancesRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        await Client.ListInstancesAsync(new ListInstancesRequest(), Deadline.In(TimeSpan.FromSeconds(10)));
 
     public async Task<ulong> CounterAsync(string counter, string name = "VI_1") =>
         (await GetAsync(name)).Counters.TryGetValue(counter, out var v) ? v : 0;
@@ -125,14 +126,15 @@ internal sealed class VrrpdNode : IAsyncDisposable
         public ConcurrentQueue<WatchInstancesResponse> Messages { get; } = new();
         public Exception? Error { get; private set; }
 
-        public static async Task<Watcher> StartAsync(VrrpClient client)
+        public static async Task<Watcher> StartAsync(VrrpService.VrrpServiceClient client)
         {
             var w = new Watcher();
             w._loop = Task.Run(async () =>
             {
                 try
                 {
-                    await foreach (var m in client.WatchInstancesAsync(new WatchInstancesRequest(), new CallOptions { CancellationToken = w._cts.Token }))
+                    using var call = client.WatchInstances(new WatchInstancesRequest(), cancellationToken: w._cts.Token);
+                    await foreach (var m in call.ResponseStream.ReadAllAsync(w._cts.Token))
                         w.Messages.Enqueue(m);
                 }
                 catch (Exception e) when (!w._cts.IsCancellationRequested)
