@@ -46,6 +46,8 @@ public sealed partial class DaemonHost : IAsyncDisposable
             SocketGroup = options.SocketGroup,
             LoggerFactory = LoggerFactory,
             MapException = ErrorMapping.ToStatus,
+            // ApplyConfig of a large LVS configuration (tens of thousands of real servers) exceeds gRPC's usual 4 MiB.
+            MaxReceiveMessageSize = 64 * 1024 * 1024,
         });
         Notify = new SystemdNotifications();
         Heartbeats = new Heartbeats(LoggerFactory.CreateLogger(name + ".health"));

@@ -20,7 +20,9 @@ internal static class Program
         if (host is null) return exitCode;
         await using (host)
         {
-            var engine = new CheckEngine(new CheckEngineOptions(), host.LoggerFactory);
+            // The engine loop beats four times a second; 1.5 s without a beat turns health NOT_SERVING.
+            var heartbeat = host.Heartbeats.Register("check scheduler loop", TimeSpan.FromSeconds(1.5));
+            var engine = new CheckEngine(new CheckEngineOptions { OnBeat = heartbeat.Beat }, host.LoggerFactory);
             await using (engine)
             {
                 var vrrp = new VrrpFollower(engine, VigilPaths.Socket(host.RunDir, VigilPaths.Vrrpd), host.LoggerFactory.CreateLogger("vigil-checkd.vrrp"));

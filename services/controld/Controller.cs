@@ -24,6 +24,8 @@ public sealed record ControllerOptions
     public bool CheckersOnly { get; init; }
     /// <summary>Where vigil-vrrpd and the others are (default: beside vigil-controld).</summary>
     public string ProgramsDirectory { get; init; } = AppContext.BaseDirectory;
+    /// <summary>A child silent, or NOT_SERVING, for longer is killed and restarted (--heartbeat-timeout).</summary>
+    public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>Options passed on to every child (logging flags).</summary>
     public IReadOnlyList<string> ChildArguments { get; init; } = [];
 }
@@ -129,7 +131,8 @@ public sealed partial class Controller : IAsyncDisposable
         var program = Path.Combine(_options.ProgramsDirectory, name);
         var args = new List<string> { "--run-dir", _host.RunDir };
         args.AddRange(_options.ChildArguments);
-        var child = new ChildProcess(new ChildSpec(name, program, args, VigilPaths.Socket(_host.RunDir, name)), _logger, onReady, OnFatalChildExit);
+        var spec = new ChildSpec(name, program, args, VigilPaths.Socket(_host.RunDir, name)) { HeartbeatTimeout = _options.HeartbeatTimeout };
+        var child = new ChildProcess(spec, _logger, onReady, OnFatalChildExit);
         child.Start();
         return child;
     }

@@ -15,6 +15,8 @@ internal static class Program
       -P, --vrrp                 run only the VRRP plane (vigil-vrrpd)
       -C, --check                run only the checkers
           --programs DIR         where vigil-vrrpd and the other daemons are (default: beside this program)
+          --heartbeat-timeout S  restart a daemon that answers no health check, or reports NOT_SERVING,
+                                 for S seconds (default 3)
 
     """;
 
@@ -74,6 +76,12 @@ internal static class Program
                 case "--programs":
                     if (Value() is not { } dir) return (o, rest, $"option {name} needs a value");
                     o = o with { ProgramsDirectory = dir };
+                    break;
+                case "--heartbeat-timeout":
+                    if (Value() is not { } t) return (o, rest, $"option {name} needs a value");
+                    if (!double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds is <= 0 or > 3600)
+                        return (o, rest, $"option {name}: '{t}' is not a number of seconds between 0 and 3600");
+                    o = o with { HeartbeatTimeout = TimeSpan.FromSeconds(seconds) };
                     break;
                 default: rest.Add(a); break;
             }

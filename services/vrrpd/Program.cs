@@ -24,7 +24,10 @@ internal static partial class Program
             using var timers = new MonotonicTimeProvider();
             try
             {
-                daemon = await VrrpDaemon.StartAsync(host.LoggerFactory, timers, host.Stopping);
+                // The protocol loop beats four times a second; 1.5 s without a beat (a stalled loop, a
+                // stalled timer thread or an overdue advert) turns the daemon's health NOT_SERVING.
+                var heartbeat = host.Heartbeats.Register("vrrp protocol loop", TimeSpan.FromSeconds(1.5));
+                daemon = await VrrpDaemon.StartAsync(host.LoggerFactory, timers, heartbeat.Beat, host.Stopping);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

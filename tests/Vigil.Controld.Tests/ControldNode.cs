@@ -22,13 +22,13 @@ public sealed class ControldNode
     public string ConfigPath { get; }
     public LabProcess Process { get; private set; }
 
-    public static async Task<ControldNode> StartAsync(LabHost host, string config, string workDir)
+    public static async Task<ControldNode> StartAsync(LabHost host, string config, string workDir, params string[] extraArgs)
     {
         var runDir = Path.Combine(workDir, host.Name);
         Directory.CreateDirectory(runDir);
         var configPath = Path.Combine(workDir, host.Name + ".conf");
         await File.WriteAllTextAsync(configPath, config);
-        var p = host.Start("controld", RepoPaths.Program("vigil-controld"), ["-f", configPath, "--run-dir", runDir]);
+        var p = host.Start("controld", RepoPaths.Program("vigil-controld"), ["-f", configPath, "--run-dir", runDir, .. extraArgs]);
         var node = new ControldNode(host, runDir, configPath, p);
         await Poll.UntilAsync(() => File.Exists(Path.Combine(runDir, "controld.sock")) || p.HasExited, TimeSpan.FromSeconds(30), "controld's socket", () => p.Output);
         return node;
@@ -57,6 +57,19 @@ public sealed class ControldNode
         }
     }
 
+    /// <summary>The child as controld reports it (null while controld does not answer).</summary>
+    public async Task<Control.V1.ChildDaemon?> ChildAsync(string name)
+    {
+        try
+        {
+            return (await StatusAsync()).Children.SingleOrDefault(c => c.Name == name);
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
+    }
+
     public Task WaitStateAsync(string instance, InstanceState state, TimeSpan timeout) =>
         Poll.UntilAsync(async () => (await InstanceAsync(instance))?.State == state, timeout, $"{Host.Name} {instance} {state}",
             async () => $"{(await InstanceAsync(instance))?.State}\n{Process.Output}");
@@ -65,6 +78,22 @@ public sealed class ControldNode
 /// <summary>Configuration text for the lab tests.</summary>
 public static class Configs
 {
+    /// <summary>A virtual server (so controld starts checkd) with TCP_CHECKs of real servers.</summary>
+    public static string VirtualServers(int count, int realServers = 1, string checker = "TCP_CHECK { connect_timeout 1 }")
+    {
+        var sb = new System.Text.StringBuilder();
+        for (var v = 0; v < count; v++)
+        {
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"virtual_server 10.78.{v / 250}.{v % 250 + 1} 80 {{\n    delay_loop 5\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n");
+            for (var r = 0; r < realServers; r++)
+            {
+                sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"    real_server 10.79.{r}.{v % 250 + 1} 8080 {{\n        weight 1\n        {checker}\n    }}\n");
+            }
+            sb.Append("}\n");
+        }
+        return sb.ToString();
+    }
+
     public static string Router(string state, int priority, string vip, int vrid = 51, string extra = "") => $$"""
         global_defs {
             router_id lab

@@ -95,6 +95,10 @@ public sealed partial class CheckEngine : IAsyncDisposable
         _coalesceTicks = (long)(_time.TimestampFrequency * 0.002);
         _scheduler = new CheckScheduler(_time, () => Send(TickMessage.Instance),
             _options.StartProbesInline ? CheckScheduler.DispatchInline : null, RecordTimerLateness);
+        if (_options.OnBeat is not null)
+        {
+            _beatTimer = _time.CreateTimer(_ => Send(BeatMessage.Instance), null, _options.BeatInterval, _options.BeatInterval);
+        }
         // The loop gets a thread of its own: under load it must not queue behind (or starve) the
         // thread pool work of thousands of probes.
         var loopDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -275,6 +279,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
         }
         var smtpTimeout = _config.Globals.Alerts.ConnectTimeout;
         await _alerts.FlushAsync(smtpTimeout < TimeSpan.FromSeconds(10) ? smtpTimeout : TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        _beatTimer?.Dispose();
         _inbox.Writer.TryComplete();
         _wake.Set();
         await _loop.ConfigureAwait(false);
@@ -350,6 +355,9 @@ public sealed partial class CheckEngine : IAsyncDisposable
                     case TickMessage:
                         _scheduler.OnTick();
                         break;
+                    case BeatMessage:
+                        Beat();
+                        break;
                 }
             }
             catch (Exception e)
@@ -388,6 +396,22 @@ public sealed partial class CheckEngine : IAsyncDisposable
     private sealed class TickMessage
     {
         public static readonly TickMessage Instance = new();
+    }
+
+    /// <summary>The heartbeat timer's tick.</summary>
+    private sealed class BeatMessage
+    {
+        public static readonly BeatMessage Instance = new();
+    }
+
+    private readonly ITimer? _beatTimer;
+
+    /// <summary>Beats unless the scheduler's wake-up is overdue (checks would start late).</summary>
+    private void Beat()
+    {
+        var armed = _scheduler.ArmedFor;
+        if (armed != long.MaxValue && _time.GetElapsedTime(armed) > _options.SchedulerLatenessAllowance) return;
+        _options.OnBeat!();
     }
 
     private void RecordTimerLateness(TimeSpan late) => RecordMax(ref _timerLatenessMaxTicks, ref _timerLatenessTotalTicks, late);
@@ -637,6 +661,8 @@ public sealed partial class CheckEngine : IAsyncDisposable
             }
             newList.Add(vs);
             perVs.Add((vs, effects));
+            // A large configuration takes a while to merge: that is progress, not a stall.
+            _options.OnBeat?.Invoke();
         }
 
         // Virtual servers that are gone: their live servers go down with their notifiers.

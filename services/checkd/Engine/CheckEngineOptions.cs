@@ -53,4 +53,16 @@ public sealed record CheckEngineOptions
 
     /// <summary>How often local addresses are re-read for ha_suspend without vrrpd.</summary>
     public TimeSpan LocalAddressPollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The engine loop's heartbeat: called from the loop every <see cref="BeatInterval"/> while it
+    /// drains its messages and the scheduler's wake-up is not overdue, and between the virtual
+    /// servers of a long ApplyConfig (progress, not idleness). Null: no heartbeat.
+    /// </summary>
+    public Action? OnBeat { get; init; }
+
+    public TimeSpan BeatInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How late the scheduler's wake-up may be before the loop stops beating.</summary>
+    public TimeSpan SchedulerLatenessAllowance { get; init; } = TimeSpan.FromSeconds(1);
 }

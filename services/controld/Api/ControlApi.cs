@@ -20,7 +20,17 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
         };
         foreach (var c in controller.Children)
         {
-            response.Children.Add(new ChildDaemon { Name = c.Name, Pid = c.Pid ?? 0, Ready = c.IsReady, Restarts = c.Restarts, SocketPath = c.SocketPath });
+            response.Children.Add(new ChildDaemon
+            {
+                Name = c.Name,
+                Pid = c.Pid ?? 0,
+                Ready = c.IsReady,
+                Restarts = c.Restarts,
+                SocketPath = c.SocketPath,
+                Healthy = c.IsHealthy,
+                HeartbeatAge = c.HeartbeatAge is { } age ? Duration.FromTimeSpan(age) : null,
+                LastRestartReason = c.LastRestartReason ?? "",
+            });
         }
         response.Instances.AddRange(await controller.CurrentInstancesAsync(context.CancellationToken));
         return response;

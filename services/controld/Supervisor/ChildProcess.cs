@@ -1,16 +1,22 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Grpc.Core;
 using Grpc.Health.V1;
 using Microsoft.Extensions.Logging;
-using Vigil.Client;
-using Vigil.Hosting;
-using Grpc.Core;
 using Vigil.Rpc.Client;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Vigil.Controld.Supervisor;
 
 /// <summary>What controld needs to run one child daemon.</summary>
-public sealed record ChildSpec(string Name, string Program, IReadOnlyList<string> Arguments, string SocketPath);
+public sealed record ChildSpec(string Name, string Program, IReadOnlyList<string> Arguments, string SocketPath)
+{
+    /// <summary>A child that has not answered health checks, or has reported NOT_SERVING, for longer is killed and restarted.</summary>
+    public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How often the child's health is checked (besides its Health/Watch stream).</summary>
+    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+}
 
 /// <summary>Exit codes the daemons share with keepalived's meaning.</summary>
 public static class ExitCodes
@@ -24,6 +30,12 @@ public static class ExitCodes
 /// answers health checks, restarted when it exits (back-off 1, 2, 4 .. 60 s, reset after 60 s of
 /// running, like keepalived's parent), stopped with SIGTERM then SIGKILL. A child already serving
 /// on its socket (controld restarted while the daemon kept running) is adopted, not replaced.
+/// While it runs, its health is followed two ways, as keepalived's parent follows its children's
+/// heartbeats: its grpc.health.v1 Watch stream (NOT_SERVING at once when one of its work loops
+/// stalls) and a Check every <see cref="ChildSpec.CheckInterval"/> with a short deadline (a hung or
+/// stopped process answers nothing). A child that stays NOT_SERVING, or answers nothing, for
+/// <see cref="ChildSpec.HeartbeatTimeout"/> is killed (SIGKILL: a stopped or hung process would
+/// not act on SIGTERM) and restarted, and the log says why.
 /// </summary>
 public sealed partial class ChildProcess : IAsyncDisposable
 {
@@ -33,9 +45,13 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private readonly Func<ChildProcess, Task> _onReady;
     private readonly Action<ChildProcess, int> _onFatalExit;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TimeProvider _time = TimeProvider.System;
     private Task? _loop;
     private Process? _process;
     private int? _adoptedPid;
+    private long _lastAnswer;
+    private long _notServingSince;
+    private volatile bool _serving;
 
     public ChildProcess(ChildSpec spec, ILogger logger, Func<ChildProcess, Task> onReady, Action<ChildProcess, int> onFatalExit)
     {
@@ -51,6 +67,15 @@ public sealed partial class ChildProcess : IAsyncDisposable
     public int Restarts { get; private set; }
     public bool IsReady { get; private set; }
 
+    /// <summary>The child's last health answer was SERVING.</summary>
+    public bool IsHealthy => IsReady && _serving;
+
+    /// <summary>Time since the child last answered a health check (null before it first did).</summary>
+    public TimeSpan? HeartbeatAge => Volatile.Read(ref _lastAnswer) is var t and not 0 ? _time.GetElapsedTime(t) : null;
+
+    /// <summary>Why the child was last restarted (its exit, or a health verdict), null before any restart.</summary>
+    public string? LastRestartReason { get; private set; }
+
     public void Start() => _loop ??= Task.Run(RunAsync);
 
     private async Task RunAsync()
@@ -59,20 +84,25 @@ public sealed partial class ChildProcess : IAsyncDisposable
         while (!_stop.IsCancellationRequested)
         {
             var started = DateTime.UtcNow;
+            string? reason;
             int exitCode;
             try
             {
                 if (await TryAdoptAsync())
                 {
-                    exitCode = await WaitAdoptedAsync();
+                    reason = await SuperviseAsync(_adoptedPid!.Value, exited: null) ?? "adopted daemon stopped answering";
+                    exitCode = -1;
+                    _adoptedPid = null;
                 }
                 else
                 {
                     _process = StartProcess();
                     LogStarted(Name, _process.Id);
-                    _ = ReadyWhenServingAsync(_process);
-                    await _process.WaitForExitAsync(_stop.Token);
+                    var exited = _process.WaitForExitAsync(_stop.Token);
+                    reason = await SuperviseAsync(_process.Id, exited);
+                    await exited;
                     exitCode = _process.ExitCode;
+                    reason ??= $"exited with status {exitCode}";
                 }
             }
             catch (OperationCanceledException)
@@ -83,8 +113,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
             {
                 LogCannotStart(Name, _spec.Program, e.Message);
                 exitCode = -1;
+                reason = "could not be started";
             }
             IsReady = false;
+            _serving = false;
             if (_stop.IsCancellationRequested) return;
             if (exitCode == ExitCodes.ConfigError)
             {
@@ -93,7 +125,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
                 return;
             }
             if (DateTime.UtcNow - started > MaxBackoff) backoff = TimeSpan.FromSeconds(1);
-            LogExited(Name, exitCode, backoff.TotalSeconds);
+            reason ??= $"exited with status {exitCode}";
+            LastRestartReason = reason;
+            LogRestarting(Name, reason, backoff.TotalSeconds);
             try
             {
                 await Task.Delay(backoff, _stop.Token);
@@ -119,19 +153,115 @@ public sealed partial class ChildProcess : IAsyncDisposable
         return Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {_spec.Program}");
     }
 
-    private async Task ReadyWhenServingAsync(Process process)
+    /// <summary>
+    /// Waits for the child to serve (60 s at most), pushes its configuration, then follows its
+    /// health until it exits (<paramref name="exited"/>; an adopted child: until it stops answering)
+    /// or it has to be killed. Returns the reason it was killed, or null when it exited by itself.
+    /// </summary>
+    private async Task<string?> SuperviseAsync(int pid, Task? exited)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!process.HasExited && DateTime.UtcNow < deadline && !_stop.IsCancellationRequested)
+        using var channel = UnixChannel.Open(_spec.SocketPath);
+        var health = new Health.HealthClient(channel.Invoker);
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        if (!IsReady)
         {
-            if (await IsServingAsync())
+            var deadline = _time.GetTimestamp() + (long)(60 * _time.TimestampFrequency);
+            while (!await CheckAsync(health))
             {
-                await BecomeReadyAsync();
-                return;
+                if (exited is { IsCompleted: true }) return null;
+                if (_time.GetTimestamp() > deadline)
+                {
+                    LogNotServing(Name, pid);
+                    break;
+                }
+                await Task.Delay(50, _stop.Token);
             }
-            await Task.Delay(50);
+            if (_serving) await BecomeReadyAsync();
         }
-        if (!process.HasExited && !_stop.IsCancellationRequested) LogNotServing(Name, process.Id);
+        var watch = WatchAsync(health, done.Token);
+        try
+        {
+            while (true)
+            {
+                var tick = Task.Delay(_spec.CheckInterval, _stop.Token);
+                if (exited is not null && await Task.WhenAny(tick, exited) == exited) return null;
+                await tick;
+                await CheckAsync(health);
+                if (Verdict() is { } verdict)
+                {
+                    if (exited is null && !IsAlive(pid)) return "adopted daemon is gone";
+                    await KillAsync(pid, verdict, exited);
+                    return verdict;
+                }
+            }
+        }
+        finally
+        {
+            await done.CancelAsync();
+            try { await watch; } catch (OperationCanceledException) { }
+        }
+    }
+
+    /// <summary>Why the child must go, or null while it is fine.</summary>
+    private string? Verdict()
+    {
+        var timeout = _spec.HeartbeatTimeout;
+        var last = Volatile.Read(ref _lastAnswer);
+        if (last != 0 && _time.GetElapsedTime(last) > timeout)
+            return $"has not answered health checks for {_time.GetElapsedTime(last).TotalSeconds:0.0} s (limit {timeout.TotalSeconds:0.#} s)";
+        var since = Volatile.Read(ref _notServingSince);
+        if (since != 0 && _time.GetElapsedTime(since) > timeout)
+            return $"has reported NOT_SERVING for {_time.GetElapsedTime(since).TotalSeconds:0.0} s (limit {timeout.TotalSeconds:0.#} s)";
+        return null;
+    }
+
+    private async Task<bool> CheckAsync(Health.HealthClient health)
+    {
+        try
+        {
+            var r = await health.CheckAsync(new HealthCheckRequest(), Deadline.In(TimeSpan.FromSeconds(1), _stop.Token));
+            Record(r.Status);
+            return r.Status == ServingStatus.Serving;
+        }
+        catch (RpcException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Health/Watch: hears NOT_SERVING the moment the child reports it.</summary>
+    private async Task WatchAsync(Health.HealthClient health, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                using var call = health.Watch(new HealthCheckRequest(), cancellationToken: stop);
+                await foreach (var r in call.ResponseStream.ReadAllAsync(stop)) Record(r.Status);
+            }
+            catch (RpcException) when (!stop.IsCancellationRequested) { }
+            try { await Task.Delay(_spec.CheckInterval, stop); } catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private void Record(ServingStatus status)
+    {
+        var now = _time.GetTimestamp();
+        Volatile.Write(ref _lastAnswer, now);
+        var serving = status == ServingStatus.Serving;
+        if (serving) Volatile.Write(ref _notServingSince, 0);
+        else if (Interlocked.CompareExchange(ref _notServingSince, now, 0) == 0 && IsReady) LogReportsNotServing(Name);
+        _serving = serving;
+    }
+
+    private async Task KillAsync(int pid, string reason, Task? exited)
+    {
+        LogKillingUnhealthy(Name, pid, reason);
+        _ = kill(pid, 9);
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (DateTime.UtcNow < until && (exited is null ? IsAlive(pid) : !exited.IsCompleted)) await Task.Delay(20);
+        Volatile.Write(ref _lastAnswer, 0);
+        Volatile.Write(ref _notServingSince, 0);
     }
 
     private async Task BecomeReadyAsync()
@@ -151,15 +281,17 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// <summary>A daemon already serving on the socket is adopted (its pid from GetDaemonInfo).</summary>
     private async Task<bool> TryAdoptAsync()
     {
-        if (!File.Exists(_spec.SocketPath) || !await IsServingAsync()) return false;
+        if (!File.Exists(_spec.SocketPath)) return false;
         using var channel = UnixChannel.Open(_spec.SocketPath);
+        if (!await CheckAsync(new Health.HealthClient(channel.Invoker))) return false;
         try
         {
+            var options = Deadline.In(TimeSpan.FromSeconds(2), _stop.Token);
             _adoptedPid = Name switch
             {
-                VigilPaths.Vrrpd => (await new Vrrp.V1.VrrpService.VrrpServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), Deadline.In(TimeSpan.FromSeconds(2)))).Daemon.Pid,
-                VigilPaths.Checkd => (await new Check.V1.CheckService.CheckServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), Deadline.In(TimeSpan.FromSeconds(2)))).Daemon.Pid,
-                _ => (await new Ipvs.V1.IpvsService.IpvsServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), Deadline.In(TimeSpan.FromSeconds(2)))).Daemon.Pid,
+                Hosting.VigilPaths.Vrrpd => (await new Vrrp.V1.VrrpService.VrrpServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), options)).Daemon.Pid,
+                Hosting.VigilPaths.Checkd => (await new Check.V1.CheckService.CheckServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), options)).Daemon.Pid,
+                _ => (await new Ipvs.V1.IpvsService.IpvsServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), options)).Daemon.Pid,
             };
         }
         catch (RpcException)
@@ -169,35 +301,6 @@ public sealed partial class ChildProcess : IAsyncDisposable
         LogAdopted(Name, _adoptedPid.Value);
         await BecomeReadyAsync();
         return true;
-    }
-
-    /// <summary>An adopted daemon is not our child: watch it through its socket until it stops answering.</summary>
-    private async Task<int> WaitAdoptedAsync()
-    {
-        var failures = 0;
-        while (!_stop.IsCancellationRequested)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token);
-            failures = await IsServingAsync() ? 0 : failures + 1;
-            if (failures >= 3) break;
-        }
-        _adoptedPid = null;
-        return -1;
-    }
-
-    private async Task<bool> IsServingAsync()
-    {
-        if (!File.Exists(_spec.SocketPath)) return false;
-        using var channel = UnixChannel.Open(_spec.SocketPath);
-        try
-        {
-            var r = await new Grpc.Health.V1.Health.HealthClient(channel.Invoker).CheckAsync(new HealthCheckRequest(), Deadline.In(TimeSpan.FromSeconds(2)));
-            return r.Status == HealthCheckResponse.Types.ServingStatus.Serving;
-        }
-        catch (RpcException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Stops supervising; <paramref name="terminate"/> also stops the daemon (SIGTERM, then SIGKILL after the grace).</summary>
@@ -240,8 +343,8 @@ public sealed partial class ChildProcess : IAsyncDisposable
     [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "{Child} (pid {Pid}) is serving")]
     private partial void LogReady(string child, int pid);
 
-    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "{Child} exited with status {ExitCode}; restarting in {Seconds} s")]
-    private partial void LogExited(string child, int exitCode, double seconds);
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "{Child} {Reason}; restarting in {Seconds} s")]
+    private partial void LogRestarting(string child, string reason, double seconds);
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Critical, Message = "{Child} exited with a configuration error; stopping")]
     private partial void LogConfigExit(string child);
@@ -260,4 +363,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Error, Message = "pushing configuration to {Child} failed")]
     private partial void LogReadyHandlerFailed(Exception e, string child);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Error, Message = "{Child} (pid {Pid}) {Reason}: killing it (SIGKILL)")]
+    private partial void LogKillingUnhealthy(string child, int pid, string reason);
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "{Child} reports NOT_SERVING (one of its work loops has stalled)")]
+    private partial void LogReportsNotServing(string child);
 }

@@ -58,7 +58,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
     private int _stopping;
     private Task? _stopped;
 
-    private VrrpDaemon(ILoggerFactory loggers, Rtnetlink rtnl, Rtnetlink monitorRtnl, LinkMonitor links, LinuxArpSender arp, TimeProvider time)
+    private VrrpDaemon(ILoggerFactory loggers, Rtnetlink rtnl, Rtnetlink monitorRtnl, LinkMonitor links, LinuxArpSender arp, TimeProvider time, Action? onBeat)
     {
         _log = loggers.CreateLogger("vigil-vrrpd");
         _rtnl = rtnl;
@@ -73,7 +73,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         _tracking = new Tracking(_links.IsUp, ScriptStatus, FileValue, (name, e) => Post(name, e));
         var sink = new Sink(this);
         _driver = new VrrpDriver(VrrpEngineState.Create([]),
-            new VrrpDriverDependencies(_transport, _vips, _arp, _notifier, time, loggers.CreateLogger("vigil-vrrpd.vrrp"), sink));
+            new VrrpDriverDependencies(_transport, _vips, _arp, _notifier, time, loggers.CreateLogger("vigil-vrrpd.vrrp"), sink) { OnBeat = onBeat });
         _wallEpoch = DateTime.UtcNow - _driver.Now;
         _loop = _driver.RunAsync(CancellationToken.None);
         _transport.StartReceiving(_driver.PostPacket, _cts.Token);
@@ -82,7 +82,8 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
     }
 
     /// <summary>Opens netlink (monitor first, then the current state) and the packet socket; no instance runs yet.</summary>
-    public static async Task<VrrpDaemon> StartAsync(ILoggerFactory loggers, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    /// <param name="onBeat">The protocol loop's heartbeat (see <see cref="VrrpDriverDependencies.OnBeat"/>).</param>
+    public static async Task<VrrpDaemon> StartAsync(ILoggerFactory loggers, TimeProvider? time = null, Action? onBeat = null, CancellationToken cancellationToken = default)
     {
         var rtnl = Rtnetlink.Open();
         var monitorRtnl = Rtnetlink.Open();
@@ -92,7 +93,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         {
             links = await LinkMonitor.StartAsync(monitorRtnl, loggers.CreateLogger("vigil-vrrpd.links"), cancellationToken).ConfigureAwait(false);
             arp = new LinuxArpSender();
-            return new VrrpDaemon(loggers, rtnl, monitorRtnl, links, arp, time ?? TimeProvider.System);
+            return new VrrpDaemon(loggers, rtnl, monitorRtnl, links, arp, time ?? TimeProvider.System, onBeat);
         }
         catch
         {

@@ -22,6 +22,18 @@ public sealed record VrrpDriverDependencies(
 {
     /// <summary>Log adverts for VRIDs nobody here runs (keepalived <c>log_unknown_vrids</c>).</summary>
     public bool LogUnknownVrids { get; init; } = true;
+
+    /// <summary>
+    /// The loop's heartbeat: called from the loop every <see cref="BeatInterval"/> while the loop
+    /// drains its commands and no protocol timer (an advert, a master-down timer) is more than
+    /// <see cref="TimerLatenessAllowance"/> overdue. The beat is driven by a timer of
+    /// <see cref="Time"/>, so a stalled timer thread stops it too. Null: no heartbeat.
+    /// </summary>
+    public Action? OnBeat { get; init; }
+
+    public TimeSpan BeatInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    public TimeSpan TimerLatenessAllowance { get; init; } = TimeSpan.FromMilliseconds(500);
 }
 
 /// <summary>
@@ -42,6 +54,10 @@ public sealed class VrrpDriver
     private sealed record ReloadCommand(IReadOnlyList<VrrpInstanceConfig> Instances, IReadOnlyList<VrrpSyncGroupConfig> Groups,
         IReadOnlySet<string> Keep, TaskCompletionSource Done) : Command;
     private sealed record InvokeCommand(Action Run, TaskCompletionSource Done) : Command;
+    private sealed record BeatCommand : Command
+    {
+        public static readonly BeatCommand Instance = new();
+    }
 
     private readonly Channel<Command> _commands = Channel.CreateUnbounded<Command>(new UnboundedChannelOptions { SingleReader = true });
     private readonly VrrpDriverDependencies _deps;
@@ -92,6 +108,8 @@ public sealed class VrrpDriver
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _running, 1) != 0) throw new InvalidOperationException("the driver is already running");
+        using var beat = _deps.OnBeat is null ? null
+            : _time.CreateTimer(_ => _commands.Writer.TryWrite(BeatCommand.Instance), null, _deps.BeatInterval, _deps.BeatInterval);
         try
         {
             await foreach (var command in _commands.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -270,6 +288,9 @@ public sealed class VrrpDriver
             case FlushCommand f:
                 f.Done.TrySetResult();
                 break;
+            case BeatCommand:
+                Beat();
+                break;
             case InvokeCommand i:
                 i.Run();
                 i.Done.TrySetResult();
@@ -287,6 +308,27 @@ public sealed class VrrpDriver
                 break;
         }
     }
+
+    /// <summary>Beats unless a protocol timer is overdue (its expiry should have reached the loop by now).</summary>
+    private void Beat()
+    {
+        var now = Now;
+        foreach (var ((instance, kind), armed) in _timers)
+        {
+            var late = now - armed.Due;
+            if (late <= _deps.TimerLatenessAllowance) continue;
+            if (!_overdueLogged)
+            {
+                _overdueLogged = true;
+                VrrpDriverLog.TimerOverdue(_log, instance, kind.ToString(), late.TotalMilliseconds);
+            }
+            return;
+        }
+        _overdueLogged = false;
+        _deps.OnBeat!();
+    }
+
+    private bool _overdueLogged;
 
     private async Task ReloadOnLoopAsync(ReloadCommand r, CancellationToken ct)
     {

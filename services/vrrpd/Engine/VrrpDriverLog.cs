@@ -42,4 +42,7 @@ internal static partial class VrrpDriverLog
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "engine step failed for {Instance} on {Event}")]
     public static partial void StepFailed(ILogger logger, Exception exception, string instance, string @event);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "{Instance}: {Timer} timer is {LateMs:0} ms overdue: the loop's heartbeat pauses until it fires")]
+    public static partial void TimerOverdue(ILogger logger, string instance, string timer, double lateMs);
 }
