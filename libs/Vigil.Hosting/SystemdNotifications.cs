@@ -16,10 +16,11 @@ public sealed class SystemdNotifications
     private readonly ISystemdNotifier _notifier;
     private long _lastWatchdog;
 
-    public SystemdNotifications(ISystemdNotifier? notifier = null)
+    /// <param name="watchdogInterval">Null: from WATCHDOG_USEC / WATCHDOG_PID, as systemd sets them.</param>
+    public SystemdNotifications(ISystemdNotifier? notifier = null, TimeSpan? watchdogInterval = null)
     {
         _notifier = notifier ?? new SystemdNotifier();
-        WatchdogInterval = ReadWatchdogInterval();
+        WatchdogInterval = watchdogInterval ?? ReadWatchdogInterval();
     }
 
     public bool Enabled => _notifier.IsEnabled;
