@@ -7,9 +7,10 @@ CONFIG     ?= Release
 OUT        := $(CURDIR)/out
 TOOLS      := $(CURDIR)/.tools
 BUF        := $(TOOLS)/node_modules/.bin/buf
-PROGRAMS   := services/controld/Vigil.Controld.csproj services/vrrpd/Vigil.Vrrpd.csproj \
-              services/checkd/Vigil.Checkd.csproj services/ipvsd/Vigil.Ipvsd.csproj \
-              clients/vigilctl/Vigilctl.csproj
+# One multi-call binary (services/vigil): out/vigil, and out/vigil-controld, vigil-vrrpd,
+# vigil-checkd, vigil-ipvsd and vigilctl as links to it.
+MULTICALL  := services/vigil/Vigil.Programs.csproj
+LINKS      := vigil-controld vigil-vrrpd vigil-checkd vigil-ipvsd vigilctl
 # Debian packages the tests use: independent peers (keepalived, python3-grpcio, nginx, dnsmasq),
 # lab tooling (iproute2, nftables, tcpdump, tshark, arping) and the IPVS VM (qemu, Debian kernel).
 APT_PACKAGES := keepalived python3-grpcio python3-grpc-tools python3-protobuf nginx-light \
@@ -46,10 +47,11 @@ deps-npm:
 deps-nuget:
 	$(DOTNET) restore Vigil.sln
 
-build: ## build the programs into out/ (vigil-controld, vigil-vrrpd, vigil-checkd, vigil-ipvsd, vigilctl)
+build: ## build the programs into out/ (vigil, and vigil-controld, vigil-vrrpd, vigil-checkd, vigil-ipvsd, vigilctl linked to it)
 	@mkdir -p $(OUT)
-	@for p in $(PROGRAMS); do $(DOTNET) publish $$p -c $(CONFIG) -o $(OUT) --nologo -v:q -p:UseAppHost=true $(PUBLISH_FLAGS) || exit 1; done
-	@ls $(OUT)/vigil-controld $(OUT)/vigil-vrrpd $(OUT)/vigil-checkd $(OUT)/vigil-ipvsd $(OUT)/vigilctl
+	$(DOTNET) publish $(MULTICALL) -c $(CONFIG) -o $(OUT) --nologo -v:q -p:UseAppHost=true $(PUBLISH_FLAGS)
+	@cd $(OUT) && for l in $(LINKS); do ln -sfn vigil $$l; done
+	@ls -l $(OUT)/vigil $(addprefix $(OUT)/,$(LINKS)) | awk '{print $$9, $$10, $$11}'
 
 unit: ## fast tests only (no namespaces, no external peers)
 	$(DOTNET) test Vigil.sln -c $(CONFIG) --filter 'Category!=Lab&Category!=Interop&Category!=Conformance&Category!=Vm&Category!=Daemon' --nologo

@@ -4,7 +4,7 @@ using Vigil.Ctl.Commands;
 namespace Vigil.Ctl;
 
 /// <summary>vigilctl: the command-line client of Vigil's control API (`vigilctl &lt;noun&gt; [verb]`).</summary>
-internal static class Program
+public static class Program
 {
     public static async Task<int> Main(string[] args)
     {

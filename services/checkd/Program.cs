@@ -12,7 +12,7 @@ namespace Vigil.Checkd;
 /// follows vigil-vrrpd's instances on RUN_DIR/vrrpd.sock. On SIGTERM/SIGINT the checkers stop
 /// first (omega notifiers and mails run), then the server.
 /// </summary>
-internal static class Program
+public static class Program
 {
     public static async Task<int> Main(string[] args)
     {

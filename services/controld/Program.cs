@@ -5,7 +5,7 @@ using Vigil.Hosting;
 
 namespace Vigil.Controld;
 
-internal static class Program
+public static class Program
 {
     private const string Help = """
       -f, --use-file FILE        the configuration (default /etc/keepalived/keepalived.conf)

@@ -3,7 +3,7 @@ using Vigil.Ipvsd.Api;
 
 namespace Vigil.Ipvsd;
 
-internal static class Program
+public static class Program
 {
     public static async Task<int> Main(string[] args)
     {

@@ -12,7 +12,7 @@ namespace Vigil.Vrrpd;
 /// vigil-controld, or any client) on RUN_DIR/vrrpd.sock. On SIGTERM/SIGINT the instances stop
 /// first (masters send priority 0 and release their VIPs, STOP notifies run), then the server.
 /// </summary>
-internal static partial class Program
+public static partial class Program
 {
     public static async Task<int> Main(string[] args)
     {

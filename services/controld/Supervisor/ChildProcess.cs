@@ -179,14 +179,21 @@ public sealed partial class ChildProcess : IAsyncDisposable
             if (_serving) await BecomeReadyAsync();
         }
         var watch = WatchAsync(health, done.Token);
+        // Checks run beside the verdict, so one that hangs until its deadline delays nothing.
+        Task check = Task.CompletedTask;
+        var lastCheck = _time.GetTimestamp();
         try
         {
             while (true)
             {
-                var tick = Task.Delay(_spec.CheckInterval, _stop.Token);
+                var tick = Task.Delay(VerdictInterval, _stop.Token);
                 if (exited is not null && await Task.WhenAny(tick, exited) == exited) return null;
                 await tick;
-                await CheckAsync(health);
+                if (check.IsCompleted && _time.GetElapsedTime(lastCheck) >= _spec.CheckInterval)
+                {
+                    lastCheck = _time.GetTimestamp();
+                    check = CheckAsync(health);
+                }
                 if (Verdict() is { } verdict)
                 {
                     if (exited is null && !IsAlive(pid)) return "adopted daemon is gone";
@@ -199,8 +206,12 @@ public sealed partial class ChildProcess : IAsyncDisposable
         {
             await done.CancelAsync();
             try { await watch; } catch (OperationCanceledException) { }
+            await check;
         }
     }
+
+    /// <summary>How often the verdict is taken (a stalled child is killed at most this late).</summary>
+    private static readonly TimeSpan VerdictInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Why the child must go, or null while it is fine.</summary>
     private string? Verdict()
@@ -239,7 +250,8 @@ public sealed partial class ChildProcess : IAsyncDisposable
                 using var call = health.Watch(new HealthCheckRequest(), cancellationToken: stop);
                 await foreach (var r in call.ResponseStream.ReadAllAsync(stop)) Record(r.Status);
             }
-            catch (RpcException) when (!stop.IsCancellationRequested) { }
+            catch (RpcException) { /* reconnects below, or ends when stopping */ }
+            catch (OperationCanceledException) { return; }
             try { await Task.Delay(_spec.CheckInterval, stop); } catch (OperationCanceledException) { return; }
         }
     }
