@@ -149,8 +149,10 @@ public sealed class ScriptRunner
         {
             // posix_spawn cannot change ids; setpriv does it (and initgroups, like keepalived's
             // set_script_env) and then execs the script, so the pid and process group stay the same.
+            // No --pdeathsig: it fires when the spawning *thread* exits, and a thread-pool thread
+            // may retire while the script still runs (seen as scripts killed by SIGTERM at random).
             argv.AddRange([_options.SetprivPath, $"--reuid={user.Uid}", $"--regid={user.Gid}",
-                user.Name.All(char.IsAsciiDigit) ? "--clear-groups" : "--init-groups", "--pdeathsig=TERM", "--", launch.Executable]);
+                user.Name.All(char.IsAsciiDigit) ? "--clear-groups" : "--init-groups", "--", launch.Executable]);
             executable = _options.SetprivPath;
         }
         else

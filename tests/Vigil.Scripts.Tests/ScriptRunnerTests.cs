@@ -252,4 +252,25 @@ public sealed class ScriptRunnerTests : IDisposable
             await Task.Delay(20);
         }
     }
+
+    /// <summary>
+    /// A script run as another user outlives the thread that started it: a thread-pool thread may
+    /// retire while the script runs, and setpriv's --pdeathsig used to kill it with SIGTERM then.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Lab")] // needs root to switch users
+    public async Task RunAsync_AsOtherUser_SpawningThreadExits_ScriptRunsToItsEnd()
+    {
+        Assert.True(System.Environment.UserName == "root", "running a script as another user needs root");
+        Task<ScriptResult>? task = null;
+        var spawner = new Thread(() => task = _runner.RunAsync(new ScriptRequest(ScriptCommand.Parse("/bin/sleep 1"))
+        {
+            User = new ScriptUser("nobody").Resolve(),
+        }));
+        spawner.Start();
+        spawner.Join(); // RunAsync spawned the script before its first await; this thread is gone now
+        var result = await task!;
+        Assert.Null(result.Signal);
+        Assert.Equal(0, result.ExitCode);
+    }
 }
