@@ -176,7 +176,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
                 }
                 await Task.Delay(50, _stop.Token);
             }
-            if (_serving) await BecomeReadyAsync();
+            // The configuration push runs beside the supervision: a child that hangs while it
+            // applies its configuration is found like any other.
+            if (_serving) _ = BecomeReadyAsync();
         }
         var watch = WatchAsync(health, done.Token);
         // Checks run beside the verdict, so one that hangs until its deadline delays nothing.
@@ -311,7 +313,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
             return false;
         }
         LogAdopted(Name, _adoptedPid.Value);
-        await BecomeReadyAsync();
+        _ = BecomeReadyAsync();
         return true;
     }
 
