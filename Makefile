@@ -16,6 +16,8 @@ LINKS      := vigil-controld vigil-vrrpd vigil-checkd vigil-ipvsd vigilctl
 APT_PACKAGES := keepalived python3-grpcio python3-grpc-tools python3-protobuf nginx-light \
               dnsmasq-base tcpdump tshark arping nftables iproute2 iputils-ping procps \
               qemu-system-x86 linux-image-amd64 busybox-static ipvsadm openssl strace cpio
+# What `make demo` alone needs (the lab, its capture, and the LVS real servers).
+DEMO_APT_PACKAGES := iproute2 iputils-ping tcpdump nftables nginx-light procps
 BUF_VERSION := 1.75.0
 # ReadyToRun: the programs start and take over without waiting for the JIT (a backup's first
 # takeover was 13 to 20 ms late without it, bench/results/failover-analysis.md). Still
@@ -26,15 +28,22 @@ export DOTNET_NOLOGO := 1
 export VIGIL_OUT := $(OUT)
 export VIGIL_BUF := $(BUF)
 
-.PHONY: help deps deps-apt deps-npm deps-nuget build unit test test-lab lint-protos demo bench clean
+.PHONY: help deps deps-apt deps-demo apt-install deps-npm deps-nuget build unit test test-lab lint-protos demo bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 deps: deps-apt deps-npm deps-nuget ## install everything the build and tests need (idempotent)
 
-deps-apt:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+deps-apt: ## the Debian packages the tests use
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+deps-demo: ## the Debian packages `make demo` uses, and the NuGet packages
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEMO_APT_PACKAGES)"
+	@$(MAKE) --no-print-directory deps-nuget
+
+apt-install:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing $$missing"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
@@ -62,7 +71,7 @@ lint-protos: deps-npm ## buf lint and buf format on protos/
 test: deps build lint-protos ## install what tests need, then run every test
 	$(DOTNET) test Vigil.sln -c $(CONFIG) --nologo --logger 'console;verbosity=normal'
 
-demo: build ## build, then fail a VIP over between two namespaced routers
+demo: deps-demo build ## install what it needs, build, then fail a VIP over between two namespaced routers
 	@bash deploy/demo/run-demo.sh
 
 bench: build ## run the benchmarks; results go to bench/results/
