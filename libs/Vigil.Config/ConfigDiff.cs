@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Vigil.Config.Model;
 
@@ -197,7 +198,7 @@ public sealed record ConfigDiff
     }
 
     /// <summary>The names of the public properties whose values differ (records compare by value).</summary>
-    private static IEnumerable<string> ChangedProperties<T>(T old, T @new)
+    private static IEnumerable<string> ChangedProperties<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T old, T @new)
     {
         foreach (var p in typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {

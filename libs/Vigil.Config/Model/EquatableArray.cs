@@ -2,6 +2,7 @@ using System.Collections;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Vigil.Config.Model;
 
@@ -9,7 +10,6 @@ namespace Vigil.Config.Model;
 /// An immutable list that compares by value, so records holding lists keep structural equality
 /// (ImmutableArray and List compare by reference). The default value is an empty list.
 /// </summary>
-[JsonConverter(typeof(EquatableArrayJsonConverterFactory))]
 [CollectionBuilder(typeof(EquatableArray), nameof(EquatableArray.Create))]
 public readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
 {
@@ -89,34 +89,27 @@ public static class EquatableArray
     public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) => new(items);
 }
 
-/// <summary>Writes an <see cref="EquatableArray{T}"/> as a JSON array (and reads one back).</summary>
-public sealed class EquatableArrayJsonConverterFactory : JsonConverterFactory
+/// <summary>
+/// Writes an <see cref="EquatableArray{T}"/> as a JSON array (and reads one back). One closed
+/// converter per element type, listed in the serializer context: a converter factory would have
+/// to make the generic type at run time, which NativeAOT cannot.
+/// </summary>
+public sealed class EquatableArrayJsonConverter<T> : JsonConverter<EquatableArray<T>>
 {
-    public override bool CanConvert(Type typeToConvert) =>
-        typeToConvert.IsGenericType && typeToConvert.GetGenericTypeDefinition() == typeof(EquatableArray<>);
-
-    public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options)
+    public override EquatableArray<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        var element = typeToConvert.GetGenericArguments()[0];
-        return (JsonConverter)Activator.CreateInstance(typeof(Converter<>).MakeGenericType(element))!;
+        var items = JsonSerializer.Deserialize(ref reader, (JsonTypeInfo<T[]>)options.GetTypeInfo(typeof(T[]))) ?? [];
+        return new EquatableArray<T>(items);
     }
 
-    private sealed class Converter<T> : JsonConverter<EquatableArray<T>>
+    public override void Write(Utf8JsonWriter writer, EquatableArray<T> value, JsonSerializerOptions options)
     {
-        public override EquatableArray<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        var item = (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+        writer.WriteStartArray();
+        foreach (var element in value)
         {
-            var items = JsonSerializer.Deserialize<T[]>(ref reader, options) ?? [];
-            return new EquatableArray<T>(items);
+            JsonSerializer.Serialize(writer, element, item);
         }
-
-        public override void Write(Utf8JsonWriter writer, EquatableArray<T> value, JsonSerializerOptions options)
-        {
-            writer.WriteStartArray();
-            foreach (var item in value)
-            {
-                JsonSerializer.Serialize(writer, item, options);
-            }
-            writer.WriteEndArray();
-        }
+        writer.WriteEndArray();
     }
 }

@@ -21,8 +21,32 @@ public static class ConfigJson
     WriteIndented = true,
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     UseStringEnumConverter = true,
-    Converters = [typeof(IpAddressJsonConverter), typeof(PhysicalAddressJsonConverter), typeof(SecondsJsonConverter), typeof(AddressFamilyJsonConverter)])]
-// Element types of EquatableArray (written item by item by its converter) need metadata too.
+    Converters = [typeof(IpAddressJsonConverter), typeof(PhysicalAddressJsonConverter), typeof(SecondsJsonConverter), typeof(AddressFamilyJsonConverter),
+        typeof(EquatableArrayJsonConverter<BfdInstance>),
+        typeof(EquatableArrayJsonConverter<Checker>),
+        typeof(EquatableArrayJsonConverter<GarpGroup>),
+        typeof(EquatableArrayJsonConverter<HttpUrl>),
+        typeof(EquatableArrayJsonConverter<IpRoute>),
+        typeof(EquatableArrayJsonConverter<IpRule>),
+        typeof(EquatableArrayJsonConverter<RealServer>),
+        typeof(EquatableArrayJsonConverter<StatusCodeRange>),
+        typeof(EquatableArrayJsonConverter<TrackFile>),
+        typeof(EquatableArrayJsonConverter<TrackGroup>),
+        typeof(EquatableArrayJsonConverter<TrackProcess>),
+        typeof(EquatableArrayJsonConverter<TrackedInterface>),
+        typeof(EquatableArrayJsonConverter<TrackedObject>),
+        typeof(EquatableArrayJsonConverter<UnicastPeer>),
+        typeof(EquatableArrayJsonConverter<VirtualIpAddress>),
+        typeof(EquatableArrayJsonConverter<VirtualServer>),
+        typeof(EquatableArrayJsonConverter<VirtualServerGroup>),
+        typeof(EquatableArrayJsonConverter<VirtualServerGroupEntry>),
+        typeof(EquatableArrayJsonConverter<VrrpInstance>),
+        typeof(EquatableArrayJsonConverter<VrrpScript>),
+        typeof(EquatableArrayJsonConverter<VrrpSyncGroup>),
+        typeof(EquatableArrayJsonConverter<byte>),
+        typeof(EquatableArrayJsonConverter<string>)])]
+// Element types of EquatableArray (written item by item by its converter) need metadata too;
+// a model property of a new EquatableArray<X> needs its converter in the list above.
 [JsonSerializable(typeof(KeepalivedConfig))]
 [JsonSerializable(typeof(KeepalivedConfig[]))]
 [JsonSerializable(typeof(VrrpScript))]
