@@ -15,14 +15,20 @@ LINKS      := vigil-controld vigil-vrrpd vigil-checkd vigil-ipvsd vigilctl
 # lab tooling (iproute2, nftables, tcpdump, tshark, arping) and the IPVS VM (qemu, Debian kernel).
 APT_PACKAGES := keepalived python3-grpcio python3-grpc-tools python3-protobuf nginx-light \
               dnsmasq-base tcpdump tshark arping nftables iproute2 iputils-ping procps \
-              qemu-system-x86 linux-image-amd64 busybox-static ipvsadm openssl strace cpio
+              qemu-system-x86 linux-image-amd64 busybox-static ipvsadm openssl strace cpio \
+              $(AOT_APT_PACKAGES)
 # What `make demo` alone needs (the lab, its capture, and the LVS real servers).
-DEMO_APT_PACKAGES := iproute2 iputils-ping tcpdump nftables nginx-light procps
+DEMO_APT_PACKAGES := iproute2 iputils-ping tcpdump nftables nginx-light procps $(AOT_APT_PACKAGES)
+# NativeAOT links the binary with the system's C toolchain and zlib.
+AOT_APT_PACKAGES := gcc libc6-dev zlib1g-dev
 BUF_VERSION := 1.75.0
-# ReadyToRun: the programs start and take over without waiting for the JIT (a backup's first
-# takeover was 13 to 20 ms late without it, bench/results/failover-analysis.md). Still
-# framework-dependent; `make build PUBLISH_FLAGS=` builds plain IL.
-PUBLISH_FLAGS ?= -r linux-x64 --self-contained false -p:PublishReadyToRun=true
+# NativeAOT: one self-contained native binary, no JIT at start or at a first takeover (a backup's
+# first takeover was 13 to 20 ms late on the JIT, bench/results/failover-analysis.md), and the
+# smallest footprint (bench/results/footprint.md). `make build PUBLISH_FLAGS="$(R2R_FLAGS)"`
+# builds the framework-dependent ReadyToRun variant instead, `PUBLISH_FLAGS=` plain IL.
+AOT_FLAGS     := -r linux-x64 -p:PublishAot=true
+R2R_FLAGS     := -r linux-x64 --self-contained false -p:PublishReadyToRun=true
+PUBLISH_FLAGS ?= $(AOT_FLAGS)
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export VIGIL_OUT := $(OUT)
@@ -57,7 +63,7 @@ deps-nuget:
 	$(DOTNET) restore Vigil.sln
 
 build: ## build the programs into out/ (vigil, and vigil-controld, vigil-vrrpd, vigil-checkd, vigil-ipvsd, vigilctl linked to it)
-	@mkdir -p $(OUT)
+	@rm -rf $(OUT) && mkdir -p $(OUT)
 	$(DOTNET) publish $(MULTICALL) -c $(CONFIG) -o $(OUT) --nologo -v:q -p:UseAppHost=true $(PUBLISH_FLAGS)
 	@cd $(OUT) && for l in $(LINKS); do ln -sfn vigil $$l; done
 	@ls -l $(OUT)/vigil $(addprefix $(OUT)/,$(LINKS)) | awk '{print $$9, $$10, $$11}'
