@@ -24,7 +24,7 @@ AOT_APT_PACKAGES := gcc libc6-dev zlib1g-dev
 BUF_VERSION := 1.75.0
 # NativeAOT: one self-contained native binary, no JIT at start or at a first takeover (a backup's
 # first takeover was 13 to 20 ms late on the JIT, bench/results/failover-analysis.md), and the
-# smallest footprint (bench/results/footprint.md). `make build PUBLISH_FLAGS="$(R2R_FLAGS)"`
+# smallest footprint (bench/results/footprint.md). `make build PUBLISH_FLAGS='$(R2R_FLAGS)'`
 # builds the framework-dependent ReadyToRun variant instead, `PUBLISH_FLAGS=` plain IL.
 AOT_FLAGS     := -r linux-x64 -p:PublishAot=true
 R2R_FLAGS     := -r linux-x64 --self-contained false -p:PublishReadyToRun=true

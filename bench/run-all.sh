@@ -13,3 +13,5 @@ run "Checkers: 10,000 TCP_CHECKs at delay_loop 1 (bench/results/checkers.md)" \
   dotnet run -c Release --project bench/checkers
 run "Failover: Vigil and keepalived in the same lab (bench/results/failover.md)" \
   dotnet run -c Release --project bench/failover -- --out bench/results/failover.md
+run "Footprint: RSS/PSS and startup of a VRRP-only node vs keepalived and the AOT gRPC floor (bench/results/footprint.md)" \
+  bash bench/footprint/run.sh

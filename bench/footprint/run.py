@@ -8,7 +8,8 @@ Three subjects, all in one run on the same machine:
               socket) started from one binary: the floor of a design of gRPC daemons
 For each process: RSS and PSS from /proc/PID/smaps_rollup right after READY (+5 s) and after
 DURATION seconds (default 600) of VRRP at advert_int 1. Startup to READY: READY=1 on
-$NOTIFY_SOCKET (controld, keepalived) or READY on stdout (floor), median of STARTS launches.
+$NOTIFY_SOCKET (controld), the VRRP child's pid file (keepalived, which notifies only under
+systemd) or READY on stdout (floor), median of STARTS launches.
 Each node runs in namespaces of its own (a veth to a peer namespace); everything is stopped by
 its own pid and the namespaces are deleted on exit. Writes bench/results/footprint.md.
 """
@@ -18,6 +19,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 OUT = os.environ.get("VIGIL_OUT", os.path.join(ROOT, "out"))
 FLOOR = os.environ["FOOTPRINT_FLOOR"]  # the published floor binary
+# Optional second builds of both, measured in the same run (bench/footprint/run.sh publishes
+# them without dehydration and PIE): out dir and floor binary.
+VARIANT_OUT = os.environ.get("VARIANT_OUT")
+VARIANT_FLOOR = os.environ.get("VARIANT_FLOOR")
+VARIANT_NAME = os.environ.get("VARIANT_NAME", "variant")
 DURATION = int(os.environ.get("DURATION", "600"))
 STARTS = int(os.environ.get("STARTS", "5"))
 CONF = os.path.join(HERE, "node.conf")
@@ -57,10 +63,10 @@ def wait_ready_notify(sock, started, timeout=30):
             return time.monotonic() - started
     raise RuntimeError("no READY=1 within %d s" % timeout)
 
-def start_vigil(ns, run_dir, sock_path):
+def start_vigil(ns, run_dir, sock_path, out=OUT):
     os.makedirs(run_dir, exist_ok=True)
     env = dict(os.environ, NOTIFY_SOCKET=sock_path)
-    return subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(OUT, "vigil-controld"),
+    return subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(out, "vigil-controld"),
                              "-f", CONF, "--run-dir", run_dir],
                             env=env, stdout=open(run_dir + ".log", "a"), stderr=subprocess.STDOUT)
 
@@ -69,11 +75,11 @@ def start_keepalived(ns, run_dir, sock_path):
     env = dict(os.environ, NOTIFY_SOCKET=sock_path)
     return subprocess.Popen(["ip", "netns", "exec", ns, "keepalived", "--vrrp", "-n", "-l", "-D",
                              "-f", CONF, "-p", run_dir + "/keepalived.pid",
-                             "-r", run_dir + "/vrrp.pid", "--instance", TAG],
+                             "-r", run_dir + "/vrrp.pid"],
                             env=env, stdout=open(run_dir + ".log", "a"), stderr=subprocess.STDOUT)
 
-def start_floor(sock):
-    p = subprocess.Popen([FLOOR, sock], stdout=subprocess.PIPE, text=True)
+def start_floor(sock, binary=FLOOR):
+    p = subprocess.Popen([binary, sock], stdout=subprocess.PIPE, text=True)
     return p
 
 def stop(p):
@@ -131,6 +137,21 @@ def table(title, rows):
     lines.append(f"| **node** | | **{mb(tot[0])}** | **{mb(tot[1])}** | {mb(tot[2])} | {mb(tot[3])} |")
     return "\n".join(lines), tot
 
+def wait_file(path, started, timeout=30):
+    end = started + timeout
+    while time.monotonic() < end:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            return time.monotonic() - started
+        time.sleep(0.002)
+    raise RuntimeError(f"{path} not written within {timeout} s")
+
+def wait_ready(kind, sock, run_dir, started):
+    # keepalived sends READY=1 only when its parent is systemd: its READY here is its VRRP
+    # child's pid file (written once the child runs, as its own notification would be).
+    if kind == "keepalived":
+        return wait_file(run_dir + "/vrrp.pid", started)
+    return wait_ready_notify(sock, started)
+
 def startup_times(kind, ns):
     times = []
     for i in range(STARTS):
@@ -140,7 +161,7 @@ def startup_times(kind, ns):
             t0 = time.monotonic()
             p = (start_vigil if kind == "vigil" else start_keepalived)(ns, run_dir, sock_path)
             try:
-                times.append(wait_ready_notify(s, t0))
+                times.append(wait_ready(kind, s, run_dir, t0))
             finally:
                 stop(p)
         time.sleep(0.5)
@@ -159,51 +180,78 @@ def floor_startup():
     return times
 
 def main():
+    subjects = ["vigil", "keepalived", "floor"]
+    if VARIANT_OUT:
+        subjects[1:1] = [f"vigil {VARIANT_NAME}"]
+        subjects.append(f"floor {VARIANT_NAME}")
     vigil_ns, ka_ns = make_node("vigil"), make_node("ka")
+    var_ns = make_node("var") if VARIANT_OUT else None
     starts = {"vigil": startup_times("vigil", vigil_ns),
               "keepalived": startup_times("keepalived", ka_ns),
               "floor": floor_startup()}
 
-    socks = [f"{work}/vigil-notify", f"{work}/ka-notify"]
-    with notify_socket(socks[0]) as sv, notify_socket(socks[1]) as sk:
-        t0 = time.monotonic(); vigil = start_vigil(vigil_ns, f"{work}/vigil", socks[0]); procs.append(vigil)
-        wait_ready_notify(sv, t0)
-        t0 = time.monotonic(); ka = start_keepalived(ka_ns, f"{work}/ka", socks[1]); procs.append(ka)
-        wait_ready_notify(sk, t0)
-    floors = [start_floor(f"{work}/floor{i}.sock") for i in (1, 2)]
-    procs.extend(floors)
-    for f in floors:
-        assert f.stdout.readline().strip() == "READY"
+    def run_vigil(ns, name, out):
+        sock = f"{work}/{name}-notify"
+        with notify_socket(sock) as s:
+            t0 = time.monotonic(); p = start_vigil(ns, f"{work}/{name}", sock, out); procs.append(p)
+            wait_ready_notify(s, t0)
+        return p
+    def run_floors(binary, name):
+        fs = [start_floor(f"{work}/{name}{i}.sock", binary) for i in (1, 2)]
+        procs.extend(fs)
+        for f in fs:
+            assert f.stdout.readline().strip() == "READY"
+        return fs
+    pids = {"vigil": lambda p=run_vigil(vigil_ns, "vigil", OUT): descendants(p.pid)}
+    if VARIANT_OUT:
+        pids[f"vigil {VARIANT_NAME}"] = lambda p=run_vigil(var_ns, "var", VARIANT_OUT): descendants(p.pid)
+    sock = f"{work}/ka-notify"
+    t0 = time.monotonic(); ka = start_keepalived(ka_ns, f"{work}/ka", sock); procs.append(ka)
+    wait_ready("keepalived", None, f"{work}/ka", t0)
+    pids["keepalived"] = lambda: descendants(ka.pid)
+    floors = run_floors(FLOOR, "floor")
+    pids["floor"] = lambda: [f.pid for f in floors]
+    if VARIANT_OUT:
+        vfloors = run_floors(VARIANT_FLOOR, "vfloor")
+        pids[f"floor {VARIANT_NAME}"] = lambda: [f.pid for f in vfloors]
     time.sleep(5)
 
     def take():
-        return {"vigil": sample(descendants(vigil.pid)),
-                "keepalived": sample(descendants(ka.pid)),
-                "floor": sample([f.pid for f in floors])}
+        return {k: sample(pids[k]()) for k in subjects}
     at_start = take()
+    print("sampled at start; waiting", DURATION, "s", flush=True)
     time.sleep(DURATION)
     at_end = take()
     adverts = subprocess.run(["ip", "netns", "exec", f"{TAG}-vigil-peer", "ip", "-s", "link", "show", "eth0"],
                              capture_output=True, text=True).stdout
 
     md = [f"# Footprint of a VRRP-only node ({datetime.date.today()})", "",
-          "`bench/footprint/run.py` (`make bench` runs it; `DURATION=600`). One VRRP instance, "
+          "`bench/footprint/run.sh` (`make bench` runs it; `DURATION=600`). One VRRP instance, "
           "advert_int 1, state MASTER, one VIP (bench/footprint/node.conf, read unchanged by both). "
-          "Vigil: out/ as `make build` publishes it (one NativeAOT multi-call binary). keepalived: "
-          "Debian's 2.2.7 with `--vrrp` (parent + VRRP child). Floor: two processes of one minimal "
-          "NativeAOT Grpc.AspNetCore server (health + reflection on a Unix socket, "
-          "bench/footprint/floor). PSS counts a page shared by n processes as 1/n in each, so a node's "
-          "PSS is what it adds to the machine. All in one run on this 2-core machine.", ""]
+          "vigil: controld + vrrpd from out/ as `make build` publishes it (one NativeAOT multi-call binary). "
+          "keepalived: Debian's 2.2.7 with `--vrrp` (parent + VRRP child). floor: two processes of one minimal "
+          "NativeAOT Grpc.AspNetCore server (health + reflection on a Unix socket, bench/footprint/floor), "
+          "the floor of this design. "
+          + (f"`{VARIANT_NAME}`: the same two programs published with `{os.environ.get('VARIANT_FLAGS', '')}`. " if VARIANT_OUT else "")
+          + "PSS counts a page shared by n processes as 1/n in each, so a node's PSS is what it adds to "
+          "the machine. All in one run on this 2-core machine.", ""]
     summary = {}
-    for when, data in (("after READY + 5 s", at_start), (f"after {DURATION} s of VRRP", at_end)):
+    whens = ("after READY + 5 s", f"after {DURATION} s of VRRP")
+    for when, data in zip(whens, (at_start, at_end)):
         md += [f"## {when}", ""]
-        for kind in ("vigil", "keepalived", "floor"):
+        for kind in subjects:
             t, tot = table(kind, data[kind]); md += [t, ""]
             summary[(when, kind)] = tot
-    md += ["## Ratios (node PSS)", "", "| when | vigil / floor x2 | vigil / keepalived |", "|---|---|---|"]
-    for when in ("after READY + 5 s", f"after {DURATION} s of VRRP"):
+    md += ["## Ratios (node PSS)", "", "| when | vigil / floor x2 | vigil / keepalived |"
+           + (f" vigil {VARIANT_NAME} / floor x2 | vigil {VARIANT_NAME} / floor {VARIANT_NAME} x2 |" if VARIANT_OUT else ""),
+           "|---|---|---|" + ("---|---|" if VARIANT_OUT else "")]
+    for when in whens:
         v, k, f = (summary[(when, x)][1] for x in ("vigil", "keepalived", "floor"))
-        md.append(f"| {when} | {v / f:.2f} | {v / k:.2f} |")
+        row = f"| {when} | {v / f:.2f} | {v / k:.2f} |"
+        if VARIANT_OUT:
+            vv, vf = summary[(when, f"vigil {VARIANT_NAME}")][1], summary[(when, f"floor {VARIANT_NAME}")][1]
+            row += f" {vv / f:.2f} | {vv / vf:.2f} |"
+        md.append(row)
     md += ["", f"## Startup to READY (median of {STARTS}, seconds)", "",
            "| subject | median | min | max |", "|---|---|---|---|"]
     for kind, ts in starts.items():
@@ -212,9 +260,9 @@ def main():
     md += ["", f"vigil's startup is {statistics.median(starts['vigil']) / fmed:.1f}x the floor's and "
            f"{statistics.median(starts['vigil']) / statistics.median(starts['keepalived']):.1f}x keepalived's "
            "(vigil: controld reads the configuration, starts vrrpd, waits for its health and pushes the "
-           "configuration before READY=1; keepalived sends READY=1 once its children run).", ""]
+           "configuration before READY=1; keepalived's is its VRRP child's pid file).", ""]
     md += ["Peer's view of vigil's link at the end (adverts received):", "", "```", adverts.strip(), "```", ""]
-    res = os.path.join(ROOT, "bench", "results", "footprint.md")
+    res = os.environ.get("FOOTPRINT_RESULT", os.path.join(ROOT, "bench", "results", "footprint.md"))
     open(res, "w").write("\n".join(md))
     print("\n".join(md))
 
