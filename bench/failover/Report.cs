@@ -30,8 +30,9 @@ internal sealed record Machine(string Cpu, int Cores, string Kernel, string Runt
         {
             commit = "unknown commit";
         }
-        var dll = Path.Combine(RepoPaths.Out, "vigil-vrrpd.dll");
-        var built = (File.Exists(dll) ? File.GetLastWriteTimeUtc(dll).ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "unknown") +
+        // out/vigil: the multi-call binary every program links to.
+        var binary = Path.Combine(RepoPaths.Out, "vigil");
+        var built = (File.Exists(binary) ? File.GetLastWriteTimeUtc(binary).ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "unknown") +
             (Environment.GetEnvironmentVariable("VIGIL_OUT") is { Length: > 0 } o ? $" (programs from VIGIL_OUT={o})" : "");
         // A build made aside (for example from `git archive HEAD`) can say what it is.
         var info = Path.Combine(RepoPaths.Out, "BUILD-INFO");
