@@ -108,6 +108,15 @@ public sealed class ControldChecksLab : IAsyncDisposable
             $"nginx on {address}", () => Task.FromResult(nginx.Output + (File.Exists(errorLog) ? File.ReadAllText(errorLog) : "")));
     }
 
+    /// <summary>SIGSTOP (or SIGCONT) to the web server's nginx master and its workers: the kernel
+    /// still accepts connections, nothing answers.</summary>
+    public async Task SignalWebAsync(string address, string signal)
+    {
+        var nginx = _web[address].Nginx ?? throw new InvalidOperationException($"nginx on {address} is not running");
+        await Shell.RunAsync("pkill", $"-{signal}", "-P", nginx.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Shell.RunAsync("kill", $"-{signal}", nginx.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     public async Task StopWebAsync(string address)
     {
         if (_web[address].Nginx is { } nginx) await nginx.StopAsync();
