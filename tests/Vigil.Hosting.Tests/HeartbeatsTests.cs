@@ -86,16 +86,21 @@ public sealed class HeartbeatsTests
         Assert.NotNull(host);
         await using (host)
         {
-            var loop = host.Heartbeats.Register("test loop", TimeSpan.FromMilliseconds(300));
+            // A dedicated thread and a 1 s allowance: in CI the thread pool is starved while the
+            // host starts, and a pool-driven beater at a 300 ms allowance missed it (a stall the
+            // test did not make).
+            var loop = host.Heartbeats.Register("test loop", TimeSpan.FromSeconds(1));
             using var beating = new CancellationTokenSource();
-            var beater = Task.Run(async () =>
+            var beaterThread = new Thread(() =>
             {
                 while (!beating.IsCancellationRequested)
                 {
                     loop.Beat();
-                    await Task.Delay(50);
+                    Thread.Sleep(50);
                 }
-            });
+            }) { IsBackground = true, Name = "test beater" };
+            beaterThread.Start();
+            var beater = Task.Run(beaterThread.Join);
             var run = host.RunAsync();
             await Poll.UntilAsync(() => Task.FromResult(File.Exists(host.SocketPath)), TimeSpan.FromSeconds(10), "the socket");
             using var channel = UnixChannel.Open(host.SocketPath);
