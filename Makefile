@@ -11,6 +11,9 @@ BUF        := $(TOOLS)/node_modules/.bin/buf
 # vigil-checkd, vigil-ipvsd and vigilctl as links to it.
 MULTICALL  := services/vigil/Vigil.Programs.csproj
 LINKS      := vigil-controld vigil-vrrpd vigil-checkd vigil-ipvsd vigilctl
+# NativeAOT links the binary with the system's C toolchain and zlib (defined first: the lists
+# below expand it where they are defined).
+AOT_APT_PACKAGES := gcc libc6-dev zlib1g-dev
 # Debian packages the tests use: independent peers (keepalived, python3-grpcio, nginx, dnsmasq),
 # lab tooling (iproute2, nftables, tcpdump, tshark, arping) and the IPVS VM (qemu, Debian kernel).
 APT_PACKAGES := keepalived python3-grpcio python3-grpc-tools python3-protobuf nginx-light \
@@ -19,8 +22,6 @@ APT_PACKAGES := keepalived python3-grpcio python3-grpc-tools python3-protobuf ng
               $(AOT_APT_PACKAGES)
 # What `make demo` alone needs (the lab, its capture, and the LVS real servers).
 DEMO_APT_PACKAGES := iproute2 iputils-ping tcpdump nftables nginx-light procps $(AOT_APT_PACKAGES)
-# NativeAOT links the binary with the system's C toolchain and zlib.
-AOT_APT_PACKAGES := gcc libc6-dev zlib1g-dev
 BUF_VERSION := 1.75.0
 # NativeAOT: one self-contained native binary, no JIT at start or at a first takeover (a backup's
 # first takeover was 13 to 20 ms late on the JIT, bench/results/failover-analysis.md), and the
