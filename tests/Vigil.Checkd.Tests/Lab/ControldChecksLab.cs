@@ -173,6 +173,13 @@ public sealed class ControldChecksLab : IAsyncDisposable
         return doc is null ? "no answer" : RealServer(doc, vsPort, address, port)?.GetProperty("health").GetString() ?? "absent";
     }
 
+    /// <summary>The outcome of the real server's last check (CHECK_OUTCOME_*), as HealthAsync.</summary>
+    public async Task<string> LastOutcomeAsync(int vsPort, string address, int port)
+    {
+        using var doc = await ChecksJsonAsync();
+        return doc is null ? "no answer" : RealServer(doc, vsPort, address, port)?.GetProperty("lastResult").GetProperty("outcome").GetString() ?? "absent";
+    }
+
     public async Task<ListDestinationsResponse> DestinationsAsync()
     {
         using var channel = UnixChannel.Open(Path.Combine(RunDir, "checkd.sock"));

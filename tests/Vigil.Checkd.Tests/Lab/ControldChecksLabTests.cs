@@ -100,11 +100,8 @@ public sealed class ControldChecksLabTests(ITestOutputHelper output) : IAsyncLif
         {
             await WaitHealthAsync(vsPort, address, vsPort, "HEALTH_UP");
         }
-        await Poll.UntilAsync(async () =>
-        {
-            using var doc = await _lab.ChecksJsonAsync();
-            return doc is not null && RealServer(doc, 443, Web1, 443)?.GetProperty("lastResult").GetProperty("outcome").GetString() == "CHECK_OUTCOME_SUCCESS";
-        }, TimeSpan.FromSeconds(15), "a successful SSL_GET");
+        await Poll.UntilAsync(async () => await _lab.LastOutcomeAsync(443, Web1, 443) == "CHECK_OUTCOME_SUCCESS",
+            TimeSpan.FromSeconds(15), "a successful SSL_GET");
         var status = await _lab.StatusAsync();
         var checkd = Assert.Single(status.Children, c => c.Name == "vigil-checkd");
         Assert.True(checkd.Ready);
@@ -144,6 +141,59 @@ public sealed class ControldChecksLabTests(ITestOutputHelper output) : IAsyncLif
         await WaitHealthAsync(443, Web1, 443, "HEALTH_UP");
         Assert.Equal([$"{Web1}:80/1", $"{Web2}:80/2"], await _lab.DestinationsOfAsync(80));
         Assert.Equal([$"{Web1}:443/1", $"{Web2}:443/1"], await _lab.DestinationsOfAsync(443));
+    }
+
+    /// <summary>
+    /// Health timing as a new user writes it (no warmup line): delay_loop 1, connect_timeout 1,
+    /// retry 2, delay_before_retry 1. Stopped (connection refused): down after 2 x
+    /// delay_before_retry plus at most one delay_loop before the first failure. Frozen (SIGSTOP:
+    /// connections are accepted and nothing answers): each of the 3 attempts also lasts
+    /// connect_timeout.
+    /// </summary>
+    [Theory]
+    [InlineData("stopped", 1.9, 5.0)]
+    [InlineData("frozen", 4.9, 8.0)]
+    public async Task HttpGet_ServerDown_DownAfterRetriesDelayBeforeRetryApart(string how, double minSeconds, double maxSeconds)
+    {
+        await _lab.StartControldAsync($$"""
+            virtual_server {{Vip}} 80 {
+                delay_loop 1
+                lb_algo rr
+                lb_kind DR
+                protocol TCP
+                real_server {{Web1}} 80 {
+                    weight 1
+                    HTTP_GET {
+                        url {
+                            path /index.html
+                            status_code 200
+                        }
+                        connect_timeout 1
+                        retry 2
+                        delay_before_retry 1
+                    }
+                }
+            }
+            """);
+        // Up and checked: before its first result a checker counts as up, and one failure is enough.
+        await WaitHealthAsync(80, Web1, 80, "HEALTH_UP");
+        await Poll.UntilAsync(async () => await _lab.LastOutcomeAsync(80, Web1, 80) == "CHECK_OUTCOME_SUCCESS",
+            TimeSpan.FromSeconds(20), "a successful HTTP_GET", () => Task.FromResult(_lab.Diagnostics()));
+        var stopped = DateTime.UtcNow;
+        if (how == "stopped") await _lab.StopWebAsync(Web1);
+        else await _lab.SignalWebAsync(Web1, "STOP");
+        TimeSpan took;
+        try
+        {
+            await WaitHealthAsync(80, Web1, 80, "HEALTH_DOWN");
+            took = DateTime.UtcNow - stopped;
+        }
+        finally
+        {
+            if (how == "frozen") await _lab.SignalWebAsync(Web1, "CONT");
+        }
+        output.WriteLine($"down after {took.TotalSeconds:0.00} s");
+        Assert.InRange(took, TimeSpan.FromSeconds(minSeconds), TimeSpan.FromSeconds(maxSeconds));
     }
 
     [Fact]
