@@ -180,10 +180,6 @@ def floor_startup():
     return times
 
 def main():
-    subjects = ["vigil", "keepalived", "floor"]
-    if VARIANT_OUT:
-        subjects[1:1] = [f"vigil {VARIANT_NAME}"]
-        subjects.append(f"floor {VARIANT_NAME}")
     vigil_ns, ka_ns = make_node("vigil"), make_node("ka")
     var_ns = make_node("var") if VARIANT_OUT else None
     starts = {"vigil": startup_times("vigil", vigil_ns),
@@ -195,29 +191,31 @@ def main():
         with notify_socket(sock) as s:
             t0 = time.monotonic(); p = start_vigil(ns, f"{work}/{name}", sock, out); procs.append(p)
             wait_ready_notify(s, t0)
-        return p
+        return [p]
     def run_floors(binary, name):
         fs = [start_floor(f"{work}/{name}{i}.sock", binary) for i in (1, 2)]
         procs.extend(fs)
         for f in fs:
             assert f.stdout.readline().strip() == "READY"
         return fs
-    pids = {"vigil": lambda p=run_vigil(vigil_ns, "vigil", OUT): descendants(p.pid)}
+    def run_keepalived():
+        t0 = time.monotonic(); ka = start_keepalived(ka_ns, f"{work}/ka", f"{work}/ka-notify"); procs.append(ka)
+        wait_ready("keepalived", None, f"{work}/ka", t0)
+        return [ka]
+    # Each subject's processes, in table order; a sample takes them and their children (a
+    # daemon's children are read at each sample: controld's, keepalived's).
+    roots = {"vigil": run_vigil(vigil_ns, "vigil", OUT)}
     if VARIANT_OUT:
-        pids[f"vigil {VARIANT_NAME}"] = lambda p=run_vigil(var_ns, "var", VARIANT_OUT): descendants(p.pid)
-    sock = f"{work}/ka-notify"
-    t0 = time.monotonic(); ka = start_keepalived(ka_ns, f"{work}/ka", sock); procs.append(ka)
-    wait_ready("keepalived", None, f"{work}/ka", t0)
-    pids["keepalived"] = lambda: descendants(ka.pid)
-    floors = run_floors(FLOOR, "floor")
-    pids["floor"] = lambda: [f.pid for f in floors]
+        roots[f"vigil {VARIANT_NAME}"] = run_vigil(var_ns, "var", VARIANT_OUT)
+    roots["keepalived"] = run_keepalived()
+    roots["floor"] = run_floors(FLOOR, "floor")
     if VARIANT_OUT:
-        vfloors = run_floors(VARIANT_FLOOR, "vfloor")
-        pids[f"floor {VARIANT_NAME}"] = lambda: [f.pid for f in vfloors]
+        roots[f"floor {VARIANT_NAME}"] = run_floors(VARIANT_FLOOR, "vfloor")
+    subjects = list(roots)
     time.sleep(5)
 
     def take():
-        return {k: sample(pids[k]()) for k in subjects}
+        return {k: sample([d for p in roots[k] for d in descendants(p.pid)]) for k in subjects}
     at_start = take()
     print("sampled at start; waiting", DURATION, "s", flush=True)
     time.sleep(DURATION)
