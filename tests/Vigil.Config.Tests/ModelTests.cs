@@ -217,4 +217,40 @@ public sealed class ModelTests
         Assert.Equal(["chk"], d.VrrpScripts.Changed);
         Assert.True(d.ChangedInstances.IsEmpty);
     }
+
+    /// <summary>
+    /// ConfigJson lists one EquatableArrayJsonConverter per element type by hand (NativeAOT cannot
+    /// make a converter at run time): every EquatableArray property reachable from the model has
+    /// its converter, and metadata for its elements and element arrays.
+    /// </summary>
+    [Fact]
+    public void Json_EveryEquatableArrayInTheModel_HasItsConverter()
+    {
+        var options = ConfigJsonContext.Default.Options;
+        var seen = new HashSet<Type>();
+        var lists = new HashSet<Type>();
+        void Walk(Type t)
+        {
+            if (!seen.Add(t) || t.Namespace != typeof(KeepalivedConfig).Namespace) return;
+            foreach (var p in t.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+            {
+                var type = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
+                if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(EquatableArray<>))
+                {
+                    lists.Add(type);
+                    Walk(type.GetGenericArguments()[0]);
+                }
+                else Walk(type);
+            }
+        }
+        Walk(typeof(KeepalivedConfig));
+        Assert.NotEmpty(lists);
+        foreach (var list in lists)
+        {
+            var element = list.GetGenericArguments()[0];
+            Assert.Equal(typeof(EquatableArrayJsonConverter<>).MakeGenericType(element), options.GetTypeInfo(list).Converter.GetType());
+            Assert.NotNull(options.GetTypeInfo(element));
+            Assert.NotNull(options.GetTypeInfo(element.MakeArrayType()));
+        }
+    }
 }
