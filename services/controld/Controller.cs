@@ -45,6 +45,7 @@ public sealed partial class Controller : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private ChildProcess? _vrrpd;
     private ChildProcess? _checkd;
+    private ChildProcess? _ipvsd;
     private Task? _relay;
 
     public Controller(DaemonHost host, ControllerOptions options)
@@ -59,7 +60,7 @@ public sealed partial class Controller : IAsyncDisposable
     public ControllerOptions Options => _options;
     public int? FatalExitCode { get; private set; }
 
-    public IEnumerable<ChildProcess> Children => new[] { _vrrpd, _checkd }.OfType<ChildProcess>();
+    public IEnumerable<ChildProcess> Children => new[] { _vrrpd, _checkd, _ipvsd }.OfType<ChildProcess>();
 
     public IReadOnlyCollection<Instance> Instances => _instances.Values.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
 
@@ -118,6 +119,7 @@ public sealed partial class Controller : IAsyncDisposable
         if (!_options.VrrpOnly && Config.VirtualServers.Count > 0)
         {
             _checkd = StartChild(VigilPaths.Checkd, PushCheckAsync);
+            _ipvsd = StartChild(VigilPaths.Ipvsd, PushIpvsAsync);
         }
         else
         {
@@ -165,6 +167,18 @@ public sealed partial class Controller : IAsyncDisposable
             reply.RealServersAdded, reply.RealServersRemoved, reply.CheckersKept, reply.CheckersStarted);
     }
 
+    /// <summary>Sends ipvsd the LVS part of the current configuration (on start, restart and reload).</summary>
+    private async Task PushIpvsAsync(ChildProcess child)
+    {
+        var config = Config ?? throw new InvalidOperationException("no configuration loaded");
+        var desired = IpvsConfigMapper.ToProto(config);
+        using var channel = UnixChannel.Open(child.SocketPath);
+        var reply = await new Ipvs.V1.IpvsService.IpvsServiceClient(channel.Invoker).ApplyConfigAsync(new Ipvs.V1.ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(60)));
+        foreach (var warning in reply.Warnings) LogCheckWarning(child.Name, warning);
+        foreach (var error in reply.Errors) LogChildError(child.Name, error);
+        LogPushedIpvs(child.Name, desired.VirtualServers.Count, reply.Backend, reply.VirtualServersAdded, reply.VirtualServersKept, reply.VirtualServersRemoved, reply.Changes);
+    }
+
     /// <summary>SIGHUP / ReloadConfig: a configuration that cannot run is refused and the running one stays.</summary>
     public async Task<ConfigLoadResult> ReloadAsync()
     {
@@ -202,6 +216,21 @@ public sealed partial class Controller : IAsyncDisposable
             else if (_checkd is null && !_options.VrrpOnly && Config.VirtualServers.Count > 0)
             {
                 _checkd = StartChild(VigilPaths.Checkd, PushCheckAsync);
+            }
+            if (_ipvsd is { IsReady: true } ipvsd)
+            {
+                try
+                {
+                    await PushIpvsAsync(ipvsd);
+                }
+                catch (RpcException e)
+                {
+                    LogPushFailed(ipvsd.Name, e.Status.Detail);
+                }
+            }
+            else if (_ipvsd is null && !_options.VrrpOnly && Config.VirtualServers.Count > 0)
+            {
+                _ipvsd = StartChild(VigilPaths.Ipvsd, PushIpvsAsync);
             }
             return result;
         }
@@ -287,7 +316,7 @@ public sealed partial class Controller : IAsyncDisposable
     [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "no vrrp_instance configured: vigil-vrrpd not started")]
     private partial void LogNoVrrp();
 
-    [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "no virtual_server configured (or -P): vigil-checkd not started")]
+    [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "no virtual_server configured (or -P): vigil-checkd and vigil-ipvsd not started")]
     private partial void LogNoCheckd();
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Information,
@@ -297,6 +326,14 @@ public sealed partial class Controller : IAsyncDisposable
 
     [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "{Child}: {Warning}")]
     private partial void LogCheckWarning(string child, string warning);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Information,
+        Message = "pushed {Count} virtual servers to {Child} ({Backend} backend): {Added} added, {Kept} kept, {Removed} removed; {Changes} table changes",
+        SkipEnabledCheck = true)]
+    private partial void LogPushedIpvs(string child, int count, string backend, uint added, uint kept, uint removed, uint changes);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "{Child}: {Error}")]
+    private partial void LogChildError(string child, string error);
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Error, Message = "{Child} refused the configuration: {Reason}")]
     private partial void LogPushFailed(string child, string reason);

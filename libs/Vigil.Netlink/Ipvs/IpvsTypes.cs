@@ -182,7 +182,8 @@ public sealed record IpvsDestination
     public override string ToString() =>
         $"-> {IpvsService.Endpoint(Address, Port)} {MethodName(ForwardingMethod)} {Weight}";
 
-    internal static string MethodName(IpvsForwardingMethod m) => m switch
+    /// <summary>The forwarding column of <c>ipvsadm -Ln</c>: Masq, Route, Tunnel, Local, Bypass.</summary>
+    public static string MethodName(IpvsForwardingMethod m) => m switch
     {
         IpvsForwardingMethod.Masquerade => "Masq",
         IpvsForwardingMethod.Local => "Local",

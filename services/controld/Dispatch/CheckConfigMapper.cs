@@ -83,7 +83,7 @@ public static class CheckConfigMapper
         return spec;
     }
 
-    private static Proto.VirtualServerKey Key(Model.VirtualServer vs)
+    internal static Proto.VirtualServerKey Key(Model.VirtualServer vs)
     {
         var key = new Proto.VirtualServerKey { Protocol = Protocol(vs.Protocol) };
         switch (vs.Kind)
@@ -268,7 +268,7 @@ public static class CheckConfigMapper
         _ => DnsQueryType.Soa,
     };
 
-    private static Endpoint Endpoint(IPAddress address, int port) => new() { Address = address.ToString(), Port = (uint)Math.Max(port, 0) };
+    internal static Endpoint Endpoint(IPAddress address, int port) => new() { Address = address.ToString(), Port = (uint)Math.Max(port, 0) };
 
     private static Proto.NotifyScript? Script(ScriptSpec? script) =>
         script is null ? null : new Proto.NotifyScript { Command = script.CommandLine, User = User(script.User, script.Group) };

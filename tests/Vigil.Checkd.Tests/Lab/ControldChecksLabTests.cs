@@ -292,7 +292,7 @@ public sealed class ControldChecksLabTests(ITestOutputHelper output) : IAsyncLif
     public async Task VrrpOnlyOption_CheckdNotStarted()
     {
         await _lab.StartControldAsync(Config(), "-P");
-        await Poll.UntilAsync(() => _lab.Diagnostics().Contains("vigil-checkd not started"), TimeSpan.FromSeconds(10), "controld to decide");
+        await Poll.UntilAsync(() => _lab.Diagnostics().Contains("vigil-checkd and vigil-ipvsd not started"), TimeSpan.FromSeconds(10), "controld to decide");
         Assert.DoesNotContain((await _lab.StatusAsync()).Children, c => c.Name == "vigil-checkd");
         Assert.False(File.Exists(Path.Combine(_lab.RunDir, "checkd.sock")));
     }
