@@ -1,1 +1,0 @@
-namespace Vigil.Ipvsd.Tests;
