@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(DaemonsCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(ChecksCommand.Create());
+        root.Subcommands.Add(LvsCommand.Create());
         root.Subcommands.Add(GenhashCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }

@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using Vigil.Ipvs.V1;
+using Vigil.Rpc.Client;
+
+namespace Vigil.Ctl.Commands;
+
+/// <summary>`vigilctl lvs`: the load balancer's table as vigil-ipvsd reads it back from the kernel
+/// (or nftables), printed as `ipvsadm -Ln` prints it; `--stats` as `ipvsadm -Ln --stats`.</summary>
+internal static class LvsCommand
+{
+    public static Command Create()
+    {
+        var json = GlobalOptions.Json();
+        var stats = new Option<bool>("--stats") { Description = "counters (connections, packets, bytes) instead of weights and connections" };
+        var command = new Command("lvs", "show the load balancer's virtual services and real servers (as ipvsadm -Ln)") { json, stats };
+        command.SetAction(async (r, token) =>
+        {
+            var socket = GlobalOptions.Socket(r, "ipvsd");
+            if (!File.Exists(socket))
+            {
+                Console.Error.WriteLine($"vigilctl: vigil-ipvsd is not running (no {socket})");
+                return 1;
+            }
+            ListVirtualServersResponse list;
+            using (var channel = UnixChannel.Open(socket))
+            {
+                try
+                {
+                    list = await new IpvsService.IpvsServiceClient(channel.Invoker).ListVirtualServersAsync(new ListVirtualServersRequest(), GlobalOptions.Call(r, token));
+                }
+                catch (RpcException e)
+                {
+                    Console.Error.WriteLine($"vigilctl: cannot read the table from vigil-ipvsd: {e.StatusCode}: {e.Status.Detail}");
+                    return 1;
+                }
+            }
+            if (r.GetValue(json))
+            {
+                Console.Out.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation()).Format(list));
+                return 0;
+            }
+            Console.Out.Write(r.GetValue(stats) ? FormatStats(list) : Format(list));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>As <c>ipvsadm -Ln</c>.</summary>
+    public static string Format(ListVirtualServersResponse list)
+    {
+        var s = new StringBuilder();
+        Header(s, list);
+        s.Append("Prot LocalAddress:Port Scheduler Flags\n");
+        s.Append("  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
+        foreach (var v in list.Services)
+        {
+            s.Append(Service(v)).Append(' ').Append(v.Scheduler);
+            if (v.PersistenceTimeout > 0)
+            {
+                s.Append(" persistent ").Append(v.PersistenceTimeout.ToString(CultureInfo.InvariantCulture));
+                if (v.PersistenceGranularity.Length > 0 && v.PersistenceGranularity is not ("255.255.255.255" or "128")) s.Append(" mask ").Append(v.PersistenceGranularity);
+            }
+            var flags = v.Flags.Where(f => f is not "persistent" and not "ops").ToList();
+            if (flags.Count > 0) s.Append(" (").Append(string.Join(',', flags)).Append(')');
+            if (v.Flags.Contains("ops")) s.Append(" ops");
+            if (v.PersistenceEngine.Length > 0) s.Append(" pe ").Append(v.PersistenceEngine);
+            s.Append('\n');
+            foreach (var d in v.Destinations)
+            {
+                s.Append(string.Create(CultureInfo.InvariantCulture, $"  -> {Endpoint(d.Endpoint.Address, d.Endpoint.Port),-28} {d.Forward,-7} {d.Weight,-6} {d.ActiveConnections,-10} {d.InactiveConnections,-10}").TrimEnd()).Append('\n');
+            }
+        }
+        return s.ToString();
+    }
+
+    /// <summary>As <c>ipvsadm -Ln --stats</c>.</summary>
+    public static string FormatStats(ListVirtualServersResponse list)
+    {
+        var s = new StringBuilder();
+        Header(s, list);
+        s.Append("Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n");
+        s.Append("  -> RemoteAddress:Port\n");
+        foreach (var v in list.Services)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"{Service(v),-33} {Counters(v.Counters)}\n");
+            foreach (var d in v.Destinations)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"  -> {Endpoint(d.Endpoint.Address, d.Endpoint.Port),-28} {Counters(d.Counters)}\n");
+            }
+        }
+        return s.ToString();
+    }
+
+    private static void Header(StringBuilder s, ListVirtualServersResponse list)
+    {
+        s.Append(list.Version.Length > 0 ? list.Version : "no table read yet (no configuration applied)");
+        if (list.Backend is { Length: > 0 } b && b != "ipvs") s.Append(" [backend ").Append(b).Append(']');
+        s.Append('\n');
+    }
+
+    private static string Service(VirtualService v)
+    {
+        if (v.Fwmark != 0) return $"FWM  {v.Fwmark}" + (v.Ipv6 ? " IPv6" : "");
+        var proto = v.Protocol switch { Protocol.Udp => "UDP", Protocol.Sctp => "SCTP", _ => "TCP" };
+        return $"{proto}  {Endpoint(v.Address, v.Port)}";
+    }
+
+    private static string Endpoint(string address, uint port) =>
+        address.Contains(':', StringComparison.Ordinal) ? $"[{address}]:{port}" : $"{address}:{port}";
+
+    private static string Counters(Counters? c)
+    {
+        c ??= new Counters();
+        return string.Join(' ', new[] { c.Connections, c.InPackets, c.OutPackets, c.InBytes, c.OutBytes }.Select(n => Human(n).PadLeft(8)));
+    }
+
+    /// <summary>ipvsadm's short numbers: 1234, 12345K, 1234M.</summary>
+    private static string Human(ulong n) => n switch
+    {
+        < 100_000_000 => n.ToString(CultureInfo.InvariantCulture),
+        < 100_000_000_000 => (n / 1000).ToString(CultureInfo.InvariantCulture) + "K",
+        _ => (n / 1_000_000).ToString(CultureInfo.InvariantCulture) + "M",
+    };
+}
