@@ -14,7 +14,7 @@ public enum ScriptProbe
 }
 
 /// <summary>
-/// The parts of a configuration check that depend on the machine: interfaces, scripts, users.
+/// The parts of a configuration check that depend on the machine: interfaces, scripts, users, IPVS.
 /// keepalived -t checks them on the host it runs on; a pure parse (tests, a reload RPC
 /// validating text for another node) passes no environment and skips them.
 /// </summary>
@@ -28,9 +28,15 @@ public interface IHostEnvironment
     bool UserExists(string name);
 
     bool GroupExists(string name);
+
+    /// <summary>
+    /// Whether the kernel has IPVS (loaded, or the ip_vs module could be loaded); null if that
+    /// cannot be told. Decides what lvs_backend auto means: without IPVS vigil-ipvsd uses nftables.
+    /// </summary>
+    bool? HasIpvs();
 }
 
-/// <summary>The machine Vigil runs on: /sys/class/net, the PATH, /etc/passwd and /etc/group.</summary>
+/// <summary>The machine Vigil runs on: /sys/class/net, the PATH, /etc/passwd and /etc/group, /proc and /lib/modules for IPVS.</summary>
 public sealed class SystemHostEnvironment : IHostEnvironment
 {
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -90,6 +96,62 @@ public sealed class SystemHostEnvironment : IHostEnvironment
     public bool UserExists(string name) => NameInFile("/etc/passwd", name);
 
     public bool GroupExists(string name) => NameInFile("/etc/group", name);
+
+    public bool? HasIpvs()
+    {
+        string? release;
+        try
+        {
+            release = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            release = null;
+        }
+        return ProbeIpvs("/", release);
+    }
+
+    /// <summary>
+    /// IPVS under <paramref name="root"/>: /proc/net/ip_vs or /sys/module/ip_vs (loaded or built
+    /// in), else an ip_vs.ko* among the modules of kernel <paramref name="release"/> (modprobe
+    /// could load it). false when /proc is there but neither is; null when /proc is not mounted.
+    /// </summary>
+    internal static bool? ProbeIpvs(string root, string? release)
+    {
+        if (File.Exists(Path.Combine(root, "proc/net/ip_vs")) || Directory.Exists(Path.Combine(root, "sys/module/ip_vs"))) return true;
+        if (release is { Length: > 0 } && !release.Contains('/'))
+        {
+            var modules = Path.Combine(root, "lib/modules", release);
+            try
+            {
+                foreach (var index in new[] { "modules.dep", "modules.builtin" })
+                {
+                    var file = Path.Combine(modules, index);
+                    if (File.Exists(file) && File.ReadLines(file).Any(IsIpvsModuleLine)) return true;
+                }
+                if (!File.Exists(Path.Combine(modules, "modules.dep")) && Directory.Exists(modules)
+                    && Directory.EnumerateFiles(modules, "ip_vs.ko*", SearchOption.AllDirectories).Any())
+                {
+                    return true;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+        return Directory.Exists(Path.Combine(root, "proc/net")) ? false : null;
+    }
+
+    /// <summary>"kernel/net/netfilter/ipvs/ip_vs.ko.zst: ..." (modules.dep) or "kernel/.../ip_vs.ko" (modules.builtin).</summary>
+    private static bool IsIpvsModuleLine(string line)
+    {
+        var end = line.IndexOf(':');
+        var path = end < 0 ? line.AsSpan().TrimEnd() : line.AsSpan(0, end);
+        var slash = path.LastIndexOf('/');
+        var name = slash < 0 ? path : path[(slash + 1)..];
+        return name is "ip_vs.ko" || name.StartsWith("ip_vs.ko.", StringComparison.Ordinal);
+    }
 
     private static bool NameInFile(string file, string name)
     {

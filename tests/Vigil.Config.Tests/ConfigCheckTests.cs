@@ -33,7 +33,7 @@ public sealed class ConfigCheckTests
         }
         """;
 
-    /// <summary>A fake machine: eth0 and lo exist, /usr/bin/true is a script, root is a user.</summary>
+    /// <summary>A fake machine: eth0 and lo exist, /usr/bin/true is a script, root is a user, the kernel has IPVS.</summary>
     private sealed class FakeHost : IHostEnvironment
     {
         public bool? InterfaceIsLoopback(string name) => name switch
@@ -48,6 +48,8 @@ public sealed class ConfigCheckTests
         public bool UserExists(string name) => name == "root";
 
         public bool GroupExists(string name) => name == "root";
+
+        public bool? HasIpvs() => true;
     }
 
     private static (int Code, string Out, string Err) Run(InMemoryFileSystem fs, params string[] args)

@@ -57,7 +57,7 @@ public sealed class KeepalivedNamespace : IAsyncLifetime
 [Trait("Category", "Interop")]
 public sealed class KeepalivedInteropTests(KeepalivedNamespace ns) : IClassFixture<KeepalivedNamespace>
 {
-    /// <summary>This machine's scripts and users, the namespace's interfaces.</summary>
+    /// <summary>This machine's scripts, users and IPVS, the namespace's interfaces.</summary>
     private sealed class NamespaceHost(Dictionary<string, bool> links) : IHostEnvironment
     {
         public bool? InterfaceIsLoopback(string name) => links.TryGetValue(name, out var lo) ? lo : null;
@@ -67,6 +67,8 @@ public sealed class KeepalivedInteropTests(KeepalivedNamespace ns) : IClassFixtu
         public bool UserExists(string name) => SystemHostEnvironment.Instance.UserExists(name);
 
         public bool GroupExists(string name) => SystemHostEnvironment.Instance.GroupExists(name);
+
+        public bool? HasIpvs() => SystemHostEnvironment.Instance.HasIpvs();
     }
 
     private static readonly Regex LinePrefix = new(@"^\((?:[^()]*: )?Line \d+\) ", RegexOptions.Compiled);

@@ -106,6 +106,13 @@ internal sealed partial class ConfigBuilder
                 else if (n.Arg(0) == "VS") g = g with { LvsFlushOnStop = LvsFlushOnStop.VirtualServers };
                 else _diag.Error(n.ArgPosition(0), $"Unknown lvs_flush_on_stop type {n.Arg(0)}");
                 break;
+            case "lvs_backend":
+                if (n.ArgCount == 0) _diag.Error(n.Position, "lvs_backend requires a type (ipvs, nftables or auto) - ignoring");
+                else if (n.Arg(0) == "ipvs") g = g with { LvsBackend = LvsBackend.Ipvs };
+                else if (n.Arg(0) == "nftables") g = g with { LvsBackend = LvsBackend.Nftables };
+                else if (n.Arg(0) == "auto") g = g with { LvsBackend = LvsBackend.Auto };
+                else _diag.Error(n.ArgPosition(0), $"Unknown lvs_backend type {n.Arg(0)}");
+                break;
             case "lvs_sync_daemon":
                 g = LvsSyncDaemonKeyword(n, g);
                 break;

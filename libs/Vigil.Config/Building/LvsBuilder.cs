@@ -33,6 +33,10 @@ internal sealed partial class ConfigBuilder
         public string? Scheduler { get; set; }
         public SchedulerFlags Flags { get; set; }
         public Forwarding? Forwarding { get; set; }
+        /// <summary>The lb_kind / lvs_method line that set <see cref="Forwarding"/> (for the nftables backend's warning).</summary>
+        public ConfigNode? ForwardingNode { get; set; }
+        /// <summary>The ops line, while ops is set.</summary>
+        public SourcePosition? OpsAt { get; set; }
         public uint PersistenceTimeout { get; set; }
         public string? Granularity { get; set; }
         public string? Engine { get; set; }
@@ -63,6 +67,8 @@ internal sealed partial class ConfigBuilder
         public int Port { get; set; }
         public bool Inhibit { get; set; }
         public Forwarding? Forwarding { get; set; }
+        /// <summary>The line that set <see cref="Forwarding"/>: sorry_server_lvs_method, or the virtual server's lb_kind it took.</summary>
+        public ConfigNode? ForwardingNode { get; set; }
     }
 
     private sealed class RsDraft
@@ -72,6 +78,8 @@ internal sealed partial class ConfigBuilder
         public int Port { get; set; }
         public int? Weight { get; set; }
         public Forwarding? Forwarding { get; set; }
+        /// <summary>The line that set <see cref="Forwarding"/>: the real server's lvs_method, or the virtual server's lb_kind it took.</summary>
+        public ConfigNode? ForwardingNode { get; set; }
         public uint? UpperThreshold { get; set; }
         public uint? LowerThreshold { get; set; }
         public bool? Inhibit { get; set; }
@@ -400,11 +408,16 @@ internal sealed partial class ConfigBuilder
                 else
                 {
                     vs.Flags |= flag;
+                    if (flag == SchedulerFlags.Ops) vs.OpsAt = n.Position;
                 }
                 break;
             case "lb_kind":
             case "lvs_method":
-                if (ForwardingKeyword(n, vs.Forwarding, "virtual") is { } f) vs.Forwarding = f;
+                if (ForwardingKeyword(n, vs.Forwarding, "virtual") is { } f)
+                {
+                    vs.Forwarding = f;
+                    vs.ForwardingNode = n;
+                }
                 break;
             case "persistence_engine":
                 if (_values.Required(n, 0) is not { } pe) break;
@@ -508,7 +521,7 @@ internal sealed partial class ConfigBuilder
                     _diag.Error(n.ArgPosition(0), $"Invalid sorry server IP address {ssText} - skipping");
                     break;
                 }
-                vs.Sorry = new SorryDraft { Address = ss, Port = ssPortNumber, Forwarding = vs.Forwarding };
+                vs.Sorry = new SorryDraft { Address = ss, Port = ssPortNumber, Forwarding = vs.Forwarding, ForwardingNode = vs.ForwardingNode };
                 break;
             case "sorry_server_inhibit":
                 if (vs.Sorry is not null) vs.Sorry.Inhibit = true;
@@ -520,7 +533,11 @@ internal sealed partial class ConfigBuilder
                     _diag.Error(n.Position, "sorry_server forwarding used without sorry_server");
                     break;
                 }
-                if (ForwardingKeyword(n, vs.Sorry.Forwarding, "sorry") is { } sf) vs.Sorry.Forwarding = sf;
+                if (ForwardingKeyword(n, vs.Sorry.Forwarding, "sorry") is { } sf)
+                {
+                    vs.Sorry.Forwarding = sf;
+                    vs.Sorry.ForwardingNode = n;
+                }
                 break;
             case "real_server":
                 RealServerBlock(vs, n);
@@ -638,7 +655,7 @@ internal sealed partial class ConfigBuilder
             _diag.Error(node.ArgPosition(0), $"Invalid real server ip address/port {ip}/{node.Arg(1) ?? "(null)"} - skipping");
             return;
         }
-        var rs = new RsDraft { At = node.Position, Address = addr, Port = port, Forwarding = vs.Forwarding };
+        var rs = new RsDraft { At = node.Position, Address = addr, Port = port, Forwarding = vs.Forwarding, ForwardingNode = vs.ForwardingNode };
         foreach (var n in node.Children)
         {
             ReportSupport(n);
@@ -649,7 +666,11 @@ internal sealed partial class ConfigBuilder
                     else if (n.ArgCount > 0) _diag.Error(n.ArgPosition(0), $"Real server weight {n.Arg(0)} is outside range 0-{int.MaxValue}");
                     break;
                 case "lvs_method":
-                    if (ForwardingKeyword(n, rs.Forwarding, "real") is { } f) rs.Forwarding = f;
+                    if (ForwardingKeyword(n, rs.Forwarding, "real") is { } f)
+                    {
+                        rs.Forwarding = f;
+                        rs.ForwardingNode = n;
+                    }
                     break;
                 case "uthreshold":
                 case "lthreshold":

@@ -13,6 +13,11 @@ internal sealed partial class ConfigBuilder
     private KeepalivedConfig CompleteChecks(KeepalivedConfig config)
     {
         var g = config.Global;
+        var nftables = NftablesBackend(g);
+        if (nftables is not null && g.LvsSyncDaemon is not null)
+        {
+            _diag.Note(_syncDaemonAt, $"lvs_sync_daemon needs IPVS; with {nftables} connections are not synchronised");
+        }
         var result = new List<VirtualServer>();
         foreach (var vs in _virtualServers)
         {
@@ -74,6 +79,7 @@ internal sealed partial class ConfigBuilder
             var smtpAlert = vs.SmtpAlert ?? g.SmtpAlertChecker ?? g.SmtpAlert ?? false;
 
             var realServers = new List<RealServer>();
+            (RsDraft Draft, string Name)? notNat = null;
             long weightSum = 0;
             foreach (var rs in vs.RealServers)
             {
@@ -91,7 +97,9 @@ internal sealed partial class ConfigBuilder
                         vs.Forwarding = Forwarding.Nat;
                     }
                     rs.Forwarding = vs.Forwarding;
+                    rs.ForwardingNode = vs.ForwardingNode;
                 }
+                if (rs.Forwarding.Method != ForwardingMethod.Nat) notNat ??= (rs, rsName);
                 var port = rs.Port;
                 if (rs.Forwarding.Method == ForwardingMethod.Nat)
                 {
@@ -167,6 +175,7 @@ internal sealed partial class ConfigBuilder
                         vs.Forwarding = Forwarding.Nat;
                     }
                     s.Forwarding = vs.Forwarding;
+                    s.ForwardingNode = vs.ForwardingNode;
                 }
                 if (s.Forwarding.Method != ForwardingMethod.Nat && vs.Kind == VirtualServerKind.Fwmark && s.Port != 0)
                 {
@@ -184,6 +193,8 @@ internal sealed partial class ConfigBuilder
                 }
                 sorry = new SorryServer { Address = s.Address, Port = s.Port, Inhibit = s.Inhibit, Forwarding = s.Forwarding };
             }
+
+            if (nftables is not null) WarnNftables(vs, name, notNat, nftables);
 
             var quorum = vs.Quorum;
             if (quorum > weightSum)
@@ -231,6 +242,55 @@ internal sealed partial class ConfigBuilder
             });
         }
         return config with { VirtualServers = [.. result] };
+    }
+
+    /// <summary>
+    /// "the nftables backend" when vigil-ipvsd would use nftables (lvs_backend nftables, or auto on
+    /// a host without IPVS; without a host environment only the explicit choice counts), else null.
+    /// </summary>
+    private string? NftablesBackend(GlobalDefs g) => g.LvsBackend switch
+    {
+        LvsBackend.Nftables => "the nftables backend",
+        LvsBackend.Auto when (_virtualServers.Count > 0 || g.LvsSyncDaemon is not null) && _host?.HasIpvs() == false =>
+            "the nftables backend (lvs_backend auto, no IPVS on this host)",
+        _ => null,
+    };
+
+    /// <summary>
+    /// What the nftables backend (DNAT) cannot do for a virtual server: DR and TUN forwarding (the
+    /// first real server or sorry server using one, at the line that chose it) and one-packet scheduling.
+    /// </summary>
+    private void WarnNftables(VsDraft vs, string name, (RsDraft Draft, string Name)? notNat, string backend)
+    {
+        static string Method(Forwarding f) => f.Method == ForwardingMethod.Dr ? "DR" : "TUN";
+        string? what = null;
+        var at = vs.At;
+        if (notNat is var (rs, rsName))
+        {
+            if (rs.ForwardingNode is { Context: Parsing.BlockContext.RealServer } own)
+            {
+                what = $"real_server {rsName} {own.Keyword} {Method(rs.Forwarding!)}";
+                at = own.Position;
+            }
+            else
+            {
+                what = $"{rs.ForwardingNode?.Keyword ?? "lb_kind"} {Method(rs.Forwarding!)}";
+                at = rs.ForwardingNode?.Position ?? vs.At;
+            }
+        }
+        else if (vs.Sorry is { Forwarding: { Method: not ForwardingMethod.Nat } sf } sorry)
+        {
+            what = $"{sorry.ForwardingNode?.Keyword ?? "lb_kind"} {Method(sf)}";
+            at = sorry.ForwardingNode?.Position ?? vs.At;
+        }
+        if (what is not null)
+        {
+            _diag.Note(at, $"virtual_server {name}: {what} needs IPVS; {backend} does NAT only, this virtual server will not be programmed");
+        }
+        if (vs.Flags.HasFlag(SchedulerFlags.Ops))
+        {
+            _diag.Note(vs.OpsAt ?? vs.At, $"virtual_server {name}: ops needs IPVS; {backend} schedules connections, not single packets");
+        }
     }
 
     /// <summary>A checker's values: its own, else the real server's (which took the virtual server's), else the type's default.</summary>

@@ -11,6 +11,19 @@ public enum LvsFlushOnStop
     VirtualServers,
 }
 
+/// <summary>
+/// Where vigil-ipvsd programs virtual servers ("lvs_backend ipvs|nftables|auto", a Vigil extension
+/// keepalived does not know): the kernel's IPVS, or nftables (DNAT: NAT forwarding only, no
+/// one-packet scheduling, no connection sync) for kernels without IPVS.
+/// </summary>
+public enum LvsBackend
+{
+    /// <summary>IPVS when the kernel has it (after trying to load ip_vs), else nftables.</summary>
+    Auto,
+    Ipvs,
+    Nftables,
+}
+
 /// <summary>The SMTP server for alerts: a host name or address, and a port (default 25).</summary>
 public sealed record SmtpServer(string Host, int Port);
 
@@ -157,6 +170,9 @@ public sealed record GlobalDefs
     public bool LvsFlush { get; init; }
 
     public LvsFlushOnStop LvsFlushOnStop { get; init; }
+
+    /// <summary>lvs_backend (Vigil): IPVS, nftables, or whichever the host has.</summary>
+    public LvsBackend LvsBackend { get; init; }
 
     public LvsSyncDaemon? LvsSyncDaemon { get; init; }
 

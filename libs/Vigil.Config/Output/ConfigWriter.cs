@@ -115,6 +115,7 @@ public static class ConfigWriter
         }
         w.LineIf(g.LvsFlush, "lvs_flush");
         if (g.LvsFlushOnStop != LvsFlushOnStop.None) w.Line("lvs_flush_on_stop", g.LvsFlushOnStop == LvsFlushOnStop.VirtualServers ? "VS" : "");
+        if (g.LvsBackend != LvsBackend.Auto) w.Line("lvs_backend", g.LvsBackend == LvsBackend.Ipvs ? "ipvs" : "nftables");
         if (g.LvsSyncDaemon is { } s)
         {
             w.Line("lvs_sync_daemon", Q(s.Interface),

@@ -62,7 +62,7 @@ public sealed record KeywordInfo(string Name, KeywordShape Shape, BlockContext? 
 /// <summary>
 /// Every keyword keepalived 2.2.7 accepts (as built by Debian: VRRP, LVS, BFD, SNMP, D-Bus,
 /// nftables, regex), by the block it appears in, plus the few later keywords that FEATURES.md
-/// names. A keyword missing here is reported "Unknown keyword" exactly where keepalived does.
+/// names and Vigil's own (lvs_backend, noted as unknown to keepalived). A keyword missing here is reported "Unknown keyword" exactly where keepalived does.
 /// </summary>
 public static class KeywordTable
 {
@@ -142,6 +142,7 @@ public static class KeywordTable
             "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload",
             "lvs_notify_fifo", "lvs_notify_fifo_script", "script_user", "enable_script_security", "rs_init_notifies",
             "no_checker_emails", "vrrp_startup_delay", "log_unknown_vrids", "vmac_prefix", "vmac_addr_prefix", "random_seed");
+        Add(G, KeywordShape.Leaf, null, KeywordSupport.Supported, "a Vigil extension (keepalived does not know it)", "lvs_backend");
         Values(G, "notification_email");
         Add(G, KeywordShape.Leaf, null, KeywordSupport.Reader, null, "include_check");
         Ignored(G, "keepalived process scheduling and buffer tuning has no equivalent in Vigil",
