@@ -16,19 +16,19 @@ ip link set v1 up
 # Until `ipvsadm -Sn` is non-empty and the same twice 0.5 s apart (at most 30 s), or still
 # empty after 8 s (a configuration that programs nothing).
 wait_table() {
-  prev=""; n=0
-  while [ $n -lt 60 ]; do
+  local prev="" cur="" tries=0
+  while [ $tries -lt 60 ]; do
     cur=$(ipvsadm -Sn 2>/dev/null)
     [ -n "$cur" ] && [ "$cur" = "$prev" ] && return 0
-    [ -z "$cur" ] && [ $n -ge 16 ] && return 1
-    prev=$cur; n=$((n+1)); sleep 0.5
+    [ -z "$cur" ] && [ $tries -ge 16 ] && return 1
+    prev=$cur; tries=$((tries+1)); sleep 0.5
   done
   return 1
 }
 
 stop_pid() {
+  local i=0
   kill -TERM "$1" 2>/dev/null
-  i=0
   while kill -0 "$1" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done
   kill -KILL "$1" 2>/dev/null
   wait "$1" 2>/dev/null
@@ -42,13 +42,15 @@ reset_ipvs() {
 }
 
 run_keepalived() { # NAME CONF FLAGS...
-  name=$1; conf=$2; shift 2
+  local name=$1 conf=$2
+  shift 2
   keepalived -n -l -D "$@" -f "$conf" -p "/run/k-$name.pid" -r "/run/kv-$name.pid" -c "/run/kc-$name.pid" > "$R/$name.keepalived.log" 2>&1 &
   PID=$!
 }
 
 run_vigil() { # NAME CONF FLAGS...
-  name=$1; conf=$2; shift 2
+  local name=$1 conf=$2
+  shift 2
   mkdir -p "/run/v-$name"
   "$OUT/vigil-controld" "$@" -f "$conf" --run-dir "/run/v-$name" > "$R/$name.vigil.log" 2>&1 &
   PID=$!
@@ -60,6 +62,7 @@ for f in /tmp/out/cases/*.conf; do
   reset_ipvs
   run_keepalived "$n" "$f" -C
   wait_table || log "$n: keepalived programmed nothing"
+  log "$n: keepalived table read"
   ipvsadm -Sn | sort > "$R/$n.keepalived"
   ipvsadm -L --timeout > "$R/$n.keepalived.timeout"
   stop_pid $PID
@@ -68,6 +71,7 @@ for f in /tmp/out/cases/*.conf; do
   reset_ipvs
   run_vigil "$n" "$f" -C
   wait_table || log "$n: vigil programmed nothing"
+  log "$n: vigil table read"
   ipvsadm -Sn | sort > "$R/$n.vigil"
   ipvsadm -L --timeout > "$R/$n.vigil.timeout"
   ipvsadm -Ln > "$R/$n.ipvsadm-Ln"
