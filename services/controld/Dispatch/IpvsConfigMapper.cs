@@ -21,6 +21,12 @@ public static class IpvsConfigMapper
         var g = config.Global;
         var globals = new Globals
         {
+            Backend = g.LvsBackend switch
+            {
+                LvsBackend.Ipvs => Backend.Ipvs,
+                LvsBackend.Nftables => Backend.Nftables,
+                _ => Backend.Unspecified,
+            },
             FlushOnStart = g.LvsFlush,
             FlushOnStop = g.LvsFlushOnStop switch
             {
