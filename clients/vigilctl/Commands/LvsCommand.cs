@@ -71,7 +71,7 @@ internal static class LvsCommand
             s.Append('\n');
             foreach (var d in v.Destinations)
             {
-                s.Append(string.Create(CultureInfo.InvariantCulture, $"  -> {Endpoint(d.Endpoint.Address, d.Endpoint.Port),-28} {d.Forward,-7} {d.Weight,-6} {d.ActiveConnections,-10} {d.InactiveConnections,-10}").TrimEnd()).Append('\n');
+                s.Append(string.Create(CultureInfo.InvariantCulture, $"  -> {Endpoint(d.Endpoint.Address, d.Endpoint.Port),-28} {d.Forward,-7} {d.Weight,-6} {d.ActiveConnections,-10} {d.InactiveConnections,-10}")).Append('\n');
             }
         }
         return s.ToString();
