@@ -221,6 +221,7 @@ public sealed partial class Reconciler : IAsyncDisposable
         var backend = _backend!;
         var outOfBand = version == _reconciledVersion;
         var changesMade = 0;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         await _backendLock.WaitAsync(stopping).ConfigureAwait(false);
         try
         {
@@ -268,13 +269,19 @@ public sealed partial class Reconciler : IAsyncDisposable
                     changesMade += batch.Count;
                     _beat();
                 }
-                LogApplied(plan.Count, target.Entries.Count);
+                LogApplied(plan.Count, target.Entries.Count, watch.ElapsedMilliseconds);
             }
             _owned.Clear();
             _owned.UnionWith(target.Owners.Keys);
             changesMade += await ReconcileSyncDaemonsAsync(config, vrrp, backend, stopping).ConfigureAwait(false);
             _reconciledVersion = version;
             LastReconcile = DateTime.UtcNow;
+            // The last pass's duration, and the last one that changed the table (bench/lvs reads them).
+            lock (_gate)
+            {
+                _counters["last_reconcile_micros"] = (long)watch.Elapsed.TotalMicroseconds;
+                if (changesMade > 0) _counters["last_change_reconcile_micros"] = (long)watch.Elapsed.TotalMicroseconds;
+            }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -405,8 +412,8 @@ public sealed partial class Reconciler : IAsyncDisposable
     [LoggerMessage(EventId = 601, Level = LogLevel.Warning, Message = "{Warning}")]
     private partial void LogBackendWarning(string warning);
 
-    [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "applied {Changes} changes; {Services} services wanted")]
-    private partial void LogApplied(int changes, int services);
+    [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "applied {Changes} changes in {Milliseconds} ms; {Services} services wanted")]
+    private partial void LogApplied(int changes, int services, long milliseconds);
 
     [LoggerMessage(EventId = 603, Level = LogLevel.Warning, Message = "out-of-band change to the {Backend} table put back: {Change}")]
     private partial void LogOutOfBand(string backend, string change);
