@@ -133,7 +133,8 @@ public sealed record IpvsService
     public IpvsService Key => new()
     {
         Family = Family,
-        Protocol = Protocol,
+        // A fwmark service is (family, mark): the kernel reports whatever protocol it stored for it.
+        Protocol = IsFirewallMark ? IpvsProtocol.Tcp : Protocol,
         Address = IsFirewallMark ? null : Address,
         Port = IsFirewallMark ? (ushort)0 : Port,
         FirewallMark = FirewallMark,

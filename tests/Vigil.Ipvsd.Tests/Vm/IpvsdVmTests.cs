@@ -22,6 +22,8 @@ public sealed class IpvsdVmTests(IpvsdVmFixture vm) : IClassFixture<IpvsdVmFixtu
         var vigil = vm.Result(name + ".vigil");
         Assert.True(keepalived == vigil, $"ipvsadm -Sn differs for {name}\n--- keepalived\n{keepalived}--- vigil\n{vigil}--- vigil log\n{vm.Result(name + ".vigil.log")}\n--- config\n{vm.Cases[name]}");
         Assert.Equal(vm.Result(name + ".keepalived.timeout"), vm.Result(name + ".vigil.timeout"));
+        // The same table reached by a failing loop would hide a bug: every pass must succeed.
+        Assert.True(Counter(vm.Result(name + ".json"), "reconcile_failures") == 0, vm.Result(name + ".vigil.log"));
     }
 
     [Theory]
@@ -70,8 +72,9 @@ public sealed class IpvsdVmTests(IpvsdVmFixture vm) : IClassFixture<IpvsdVmFixtu
     [Fact]
     public void SyncDaemon_BackupThenMasterWithTheInstance_AsKeepalived()
     {
-        Assert.Contains("backup sync daemon (mcast=v0, syncid=9)", vm.Result("sync.keepalived.early"));
-        Assert.Contains("master sync daemon (mcast=v0, syncid=9)", vm.Result("sync.keepalived.master"));
+        Assert.Contains("backup sync daemon (mcast=v0, syncid=9", vm.Result("sync.keepalived.early"));
+        Assert.DoesNotContain("master", vm.Result("sync.keepalived.early"));
+        Assert.Contains("master sync daemon (mcast=v0, syncid=9", vm.Result("sync.keepalived.master"));
         Assert.Equal(vm.Result("sync.keepalived.early"), vm.Result("sync.vigil.early"));
         Assert.Equal(vm.Result("sync.keepalived.master"), vm.Result("sync.vigil.master"));
         Assert.Equal(vm.Result("sync.keepalived.stopped"), vm.Result("sync.vigil.stopped"));

@@ -78,6 +78,7 @@ for f in /tmp/out/cases/*.conf; do
   "$OUT/vigilctl" --run-dir "/run/v-$n" lvs > "$R/$n.vigilctl" 2>&1
   ipvsadm -Ln --stats > "$R/$n.ipvsadm-stats"
   "$OUT/vigilctl" --run-dir "/run/v-$n" lvs --stats > "$R/$n.vigilctl-stats" 2>&1
+  "$OUT/vigilctl" --run-dir "/run/v-$n" lvs --json > "$R/$n.json" 2>&1
   stop_pid $PID
   ipvsadm -Sn > "$R/$n.vigil.after"
 done
