@@ -82,8 +82,8 @@ public sealed class IpvsVm
     /// Boots a VM, runs <paramref name="guestScript"/> with /bin/sh (the host's, inside the chroot)
     /// and powers the VM off. The guest has writable tmpfs /tmp and /run, loopback up, and
     /// $VM_SHARE: a host directory, fresh for this run and read-only in the guest, that
-    /// <paramref name="populateShare"/> may fill (it gets the host path). The script's stdin is
-    /// /dev/null. Throws a TimeoutException (with the end of the console) when the VM has not
+    /// <paramref name="populateShare"/> may fill (it gets the host path; the script itself is
+    /// its script.sh). The script's stdin is /dev/null. Throws a TimeoutException (with the end of the console) when the VM has not
     /// finished within <paramref name="timeout"/>; QEMU is killed then.
     /// </summary>
     public async Task<VmResult> RunAsync(string guestScript, TimeSpan timeout, Func<string, Task>? populateShare = null, CancellationToken cancellationToken = default)
