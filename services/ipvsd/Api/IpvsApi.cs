@@ -96,8 +96,8 @@ internal sealed class IpvsApi(DaemonHost host, Reconciler reconciler) : Ipvs.V1.
             var (table, daemons, version) = await reconciler.ReadAsync(cancellationToken);
             response.Backend = reconciler.Backend.Name;
             response.Version = version;
-            response.Services.AddRange(table.OrderBy(e => e.Service.IsFirewallMark).ThenBy(e => e.Service.FirewallMark).ThenBy(e => e.Service.ToString(), StringComparer.Ordinal)
-                .Select(e => ToProto(e, reconciler.OwnerOf(e.Service))));
+            // In the kernel's order, as ipvsadm lists them.
+            response.Services.AddRange(table.Select(e => ToProto(e, reconciler.OwnerOf(e.Service))));
             response.SyncDaemons.AddRange(daemons.Select(d => new SyncDaemonState { State = d.State.ToString().ToLowerInvariant(), Interface = d.Interface, SyncId = d.SyncId }));
         }
         catch (NetlinkException e)
@@ -125,7 +125,7 @@ internal sealed class IpvsApi(DaemonHost host, Reconciler reconciler) : Ipvs.V1.
             VirtualServer = owner,
         };
         v.Flags.AddRange(FlagNames(s));
-        v.Destinations.AddRange(entry.Destinations.OrderBy(d => d.Address.ToString(), StringComparer.Ordinal).ThenBy(d => d.Port).Select(d => new Destination
+        v.Destinations.AddRange(entry.Destinations.Select(d => new Destination
         {
             Endpoint = new Check.V1.Endpoint { Address = d.Address.ToString(), Port = d.Port },
             Forward = IpvsDestination.MethodName(d.ForwardingMethod),

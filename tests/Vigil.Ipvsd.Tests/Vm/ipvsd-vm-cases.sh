@@ -106,9 +106,11 @@ for who in keepalived vigil; do
   log "sync $who"
   reset_ipvs
   run_$who "sync-$who" /tmp/out/sync.conf
-  sleep 1.5
+  # The first daemon seen: the instance starts BACKUP (Vigil starts slower under emulation).
+  i=0
+  while [ -z "$(ipvsadm -L --daemon)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
   ipvsadm -L --daemon > "$R/sync.$who.early"
-  sleep 7
+  sleep 8
   ipvsadm -L --daemon > "$R/sync.$who.master"
   stop_pid $PID
   ipvsadm -L --daemon > "$R/sync.$who.stopped"
