@@ -23,7 +23,7 @@ public static class Program
         {
             // The loop wakes four times a second; a reconcile beats between batches of changes.
             var heartbeat = host.Heartbeats.Register("ipvs reconcile loop", TimeSpan.FromSeconds(2));
-            var reconciler = new Reconciler((wanted, ct) => BackendSelector.OpenAsync(wanted, () => throw new NotSupportedException("the nftables backend is not wired yet"), ct), host.LoggerFactory, heartbeat.Beat);
+            var reconciler = new Reconciler((wanted, ct) => BackendSelector.OpenAsync(wanted, () => new Backends.Nftables.NftablesBackend(), ct), host.LoggerFactory, heartbeat.Beat);
             await using (reconciler)
             {
                 await using var checkd = new CheckdFollower(reconciler, VigilPaths.Socket(host.RunDir, VigilPaths.Checkd), host.LoggerFactory.CreateLogger("vigil-ipvsd.checkd"));
