@@ -43,8 +43,8 @@ wait_state() { # router state seconds
 
 # cable HOST IFNAME SWITCH ADDRESS: a veth from the host's namespace to the switch's bridge.
 cable() {
-  ip -n "$id-$1" link add "$2" type veth peer name "port-$1-$2" netns "$id-$3"
-  ip -n "$id-$3" link set "port-$1-$2" master br0 up
+  ip -n "$id-$1" link add "$2" type veth peer name "p-$1-$2" netns "$id-$3"
+  ip -n "$id-$3" link set "p-$1-$2" master br0 up
   ip -n "$id-$1" addr add "$4" dev "$2"; ip -n "$id-$1" link set "$2" up
 }
 say "Building the lab: directors r1 and r2, a client, real servers rs1..rs3 (namespaces $id-*)"
@@ -119,7 +119,7 @@ sleep 2
 
 say "Pulling r1's outside cable (its switch port goes down; the sync group moves the inside VIP too)"
 t0=$(now_ms)
-ip -n "$id-sw" link set port-r1-eth0 down
+ip -n "$id-sw" link set p-r1-eth0 down
 wait_state r2 MASTER 20
 t1=$(now_ms)
 echo "  r2 reports MASTER $((t1 - t0)) ms after the cable was pulled"
@@ -130,7 +130,7 @@ say "The service, now through r2: 8 requests"; fetch 8
 
 say "Plugging r1 back in: it has priority 150 and preempts"
 t2=$(now_ms)
-ip -n "$id-sw" link set port-r1-eth0 up
+ip -n "$id-sw" link set p-r1-eth0 up
 wait_state r1 MASTER 20
 t3=$(now_ms)
 wait_state r2 BACKUP 20
