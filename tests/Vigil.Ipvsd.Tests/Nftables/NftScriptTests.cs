@@ -180,7 +180,7 @@ public sealed class NftScriptTests
     public void A_new_table_is_one_transaction_with_base_chains_maps_and_the_service()
     {
         var entry = new LvsEntry(Web, [Rs("10.0.1.2", 80, 1), Rs("10.0.1.3", 80, 3)]);
-        var script = NftScript.Apply([new LvsChange.AddService(Web), .. entry.Destinations.Select(d => new LvsChange.AddDestination(Web, d))], [entry], NftTable.Missing);
+        var script = NftScript.Apply([new LvsChange.AddService(Web), .. entry.Destinations.Select(d => new LvsChange.AddDestination(Web, d))], [entry], NftTable.Missing).Script;
         Assert.Equal("""
             add table inet vigil_lvs
             add map inet vigil_lvs mark4 { type mark : verdict; }
@@ -291,7 +291,7 @@ public sealed class NftScriptTests
         // 10.0.1.3's weight changes, 10.0.1.2 is unchanged, 10.0.1.4 is new.
         var entry = new LvsEntry(Web, [Rs("10.0.1.2", 80, 1), Rs("10.0.1.3", 80, 2), Rs("10.0.1.4", 80, 1)]);
         var script = NftScript.Apply([new LvsChange.UpdateDestination(Web, entry.Destinations[1]), new LvsChange.AddDestination(Web, entry.Destinations[2])],
-            [entry], NftTable.Parse(WebTableJson));
+            [entry], NftTable.Parse(WebTableJson)).Script;
         Assert.Equal("""
             add chain inet vigil_lvs vs-tcp-10.0.0.1-80
             add counter inet vigil_lvs vs-tcp-10.0.0.1-80
@@ -314,7 +314,7 @@ public sealed class NftScriptTests
     public void A_removed_destination_loses_its_chain_and_counter_after_the_jump_to_it()
     {
         var entry = new LvsEntry(Web, [Rs("10.0.1.2", 80, 1)]);
-        var script = NftScript.Apply([new LvsChange.DeleteDestination(Web, Rs("10.0.1.3", 80, 3))], [entry], NftTable.Parse(WebTableJson));
+        var script = NftScript.Apply([new LvsChange.DeleteDestination(Web, Rs("10.0.1.3", 80, 3))], [entry], NftTable.Parse(WebTableJson)).Script;
         var lines = script.Split('\n');
         var flushService = Array.IndexOf(lines, "flush chain inet vigil_lvs vs-tcp-10.0.0.1-80");
         var deleteChain = Array.IndexOf(lines, $"delete chain inet vigil_lvs {Rs3}");
@@ -328,7 +328,7 @@ public sealed class NftScriptTests
     [Fact]
     public void A_deleted_service_goes_with_its_element_chains_and_counters()
     {
-        var script = NftScript.Apply([new LvsChange.DeleteService(Web)], [], NftTable.Parse(WebTableJson));
+        var script = NftScript.Apply([new LvsChange.DeleteService(Web)], [], NftTable.Parse(WebTableJson)).Script;
         Assert.Equal($$"""
             delete element inet vigil_lvs addr4 { 10.0.0.1 . tcp . 80 }
             flush chain inet vigil_lvs vs-tcp-10.0.0.1-80
@@ -342,7 +342,38 @@ public sealed class NftScriptTests
             delete counter inet vigil_lvs vs-tcp-10.0.0.1-80
 
             """.Replace("\r\n", "\n"), script);
-        Assert.Equal("", NftScript.Apply([new LvsChange.DeleteService(Web)], [], NftTable.Missing));
+        Assert.Equal("", NftScript.Apply([new LvsChange.DeleteService(Web)], [], NftTable.Missing).Script);
+    }
+
+    [Fact]
+    public void The_table_a_script_leaves_is_what_the_next_script_starts_from()
+    {
+        var entry = new LvsEntry(Web, [Rs("10.0.1.2", 80, 1), Rs("10.0.1.3", 80, 3)]);
+        var (_, after) = NftScript.Apply([new LvsChange.AddService(Web)], [entry], NftTable.Missing);
+        Assert.True(after.HasBase);
+        Assert.Equal(entry.Destinations, Assert.Single(after.Entries()).Destinations.Select(d => d with { Family = null, Stats = null }));
+
+        // Nothing changed: the destination chains are kept, only the dispatch is rewritten.
+        var again = NftScript.Apply([new LvsChange.UpdateService(Web)], [entry], after).Script;
+        Assert.DoesNotContain("add table", again, StringComparison.Ordinal);
+        Assert.DoesNotContain("rule inet vigil_lvs rs-", again, StringComparison.Ordinal);
+
+        var (script, deleted) = NftScript.Apply([new LvsChange.DeleteService(Web)], [], after);
+        Assert.Contains("delete counter inet vigil_lvs rs-tcp-10.0.0.1-80/10.0.1.3-80\n", script, StringComparison.Ordinal);
+        Assert.Empty(deleted.Entries());
+        Assert.DoesNotContain(deleted.Chains.Keys, k => k.Contains("10.0.0.1", StringComparison.Ordinal));
+        Assert.Empty(deleted.Counters);
+        Assert.Equal("", NftScript.Apply([new LvsChange.DeleteService(Web)], [], deleted).Script);
+    }
+
+    [Fact]
+    public void Without_the_base_chains_no_service_is_there()
+    {
+        var broken = WebTableJson.Replace("""{"rule": {"family": "inet", "table": "vigil_lvs", "chain": "prerouting", "handle": 26, "expr": [{"jump": {"target": "services"}}]}},""", "");
+        Assert.False(NftTable.Parse(broken).HasBase);
+        Assert.Empty(NftTable.Parse(broken).Entries());
+        var entry = new LvsEntry(Web, [Rs("10.0.1.2", 80, 1), Rs("10.0.1.3", 80, 3)]);
+        Assert.StartsWith("add table inet vigil_lvs\n", NftScript.Apply([new LvsChange.AddService(Web)], [entry], NftTable.Parse(broken)).Script, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -350,7 +381,7 @@ public sealed class NftScriptTests
     {
         var other = Tcp("10.0.0.2", 443);
         var target = new[] { new LvsEntry(Web, [Rs("10.0.1.2", 80), Rs("10.0.1.3", 80, 3)]), new LvsEntry(other, [Rs("10.0.1.2", 443)]) };
-        var script = NftScript.Apply([new LvsChange.AddService(other), new LvsChange.AddDestination(other, Rs("10.0.1.2", 443))], target, NftTable.Parse(WebTableJson));
+        var script = NftScript.Apply([new LvsChange.AddService(other), new LvsChange.AddDestination(other, Rs("10.0.1.2", 443))], target, NftTable.Parse(WebTableJson)).Script;
         Assert.DoesNotContain("10.0.0.1", script, StringComparison.Ordinal);
         Assert.DoesNotContain("add table", script, StringComparison.Ordinal);
         Assert.Contains("add element inet vigil_lvs addr4 { 10.0.0.2 . tcp . 443 : jump vs-tcp-10.0.0.2-443 }", script, StringComparison.Ordinal);
@@ -362,7 +393,7 @@ public sealed class NftScriptTests
         var mark = new IpvsService { FirewallMark = 5, Scheduler = "rr" };
         var v6 = Tcp("2001:db8::1", 0, "sh");
         var target = new[] { new LvsEntry(mark, [Rs("10.0.1.2", 80)]), new LvsEntry(v6, [Rs("2001:db8::2", 0), Rs("2001:db8::3", 0)]) };
-        var script = NftScript.Apply([new LvsChange.AddService(mark), new LvsChange.AddService(v6)], target, NftTable.Missing);
+        var script = NftScript.Apply([new LvsChange.AddService(mark), new LvsChange.AddService(v6)], target, NftTable.Missing).Script;
         Assert.Contains("add element inet vigil_lvs mark4 { 5 : jump vs-fwm-5 }\n", script, StringComparison.Ordinal);
         Assert.Contains("add rule inet vigil_lvs rs-fwm-5/10.0.1.2-80 meta l4proto { tcp, udp, sctp } counter name rs-fwm-5/10.0.1.2-80 dnat ip to 10.0.1.2:80 comment \"vigil-rs addr=10.0.1.2 port=80 fwd=masq weight=1\"\n", script, StringComparison.Ordinal);
         Assert.Contains("comment \"vigil-vs family=ipv4 proto=tcp fwmark=5 sched=rr\"\n", script, StringComparison.Ordinal);

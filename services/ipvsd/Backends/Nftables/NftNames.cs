@@ -42,6 +42,14 @@ internal static class NftNames
     /// <summary>The prefix every destination chain of the service starts with (the slash keeps port 80 apart from 8080).</summary>
     public static string DestinationsOf(IpvsService s) => DestinationPrefix + ServiceId(s) + "/";
 
+    /// <summary>The service prefix of a destination chain or counter ("rs-tcp-10.0.0.1-80/"); null for other names.</summary>
+    public static string? GroupOf(string name)
+    {
+        if (!name.StartsWith(DestinationPrefix, StringComparison.Ordinal)) return null;
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? null : name[..(slash + 1)];
+    }
+
     public static bool IsV6(IpvsService s) => s.Family == AddressFamily.InterNetworkV6;
 
     /// <summary>The map the service's key is an element of.</summary>

@@ -33,30 +33,33 @@ internal static class NftScript
     /// <summary>
     /// The transaction for the changes: each service with a change is rewritten from the target
     /// (or deleted when the target no longer has it); no other service's chains or counters are
-    /// touched. Empty when there is nothing to do.
+    /// touched. <paramref name="current"/> says what exists (nft 1.0 has no "delete if present":
+    /// a delete of something missing fails the whole transaction). Returns the script (empty when
+    /// there is nothing to do) and the table as it will be once the script has run.
     /// </summary>
-    public static string Apply(IReadOnlyList<LvsChange> changes, IReadOnlyList<LvsEntry> target, NftTable current)
+    public static (string Script, NftTable After) Apply(IReadOnlyList<LvsChange> changes, IReadOnlyList<LvsEntry> target, NftTable current)
     {
         var wanted = new Dictionary<IpvsService, LvsEntry>();
         foreach (var e in target) wanted.TryAdd(e.Service.Key, e);
         var keys = changes.Select(c => ServiceOf(c).Key).Distinct().ToList();
-        var script = new StringBuilder();
-        if (!current.HasBase && keys.Any(wanted.ContainsKey)) Base(script);
+        var state = new State(current);
+        if (!current.HasBase && keys.Any(wanted.ContainsKey)) Base(state);
         foreach (var key in keys)
         {
-            if (wanted.TryGetValue(key, out var entry)) Service(script, entry, current);
-            else if (current.Exists) DeleteService(script, key, current);
+            if (wanted.TryGetValue(key, out var entry)) Service(state, entry);
+            else if (state.Exists) DeleteService(state, key);
         }
-        return script.ToString();
+        return (state.Script.ToString(), state.Table());
     }
 
     /// <summary>Deletes the table, whether it exists or not (nft 1.0 has no "destroy").</summary>
     public static string Flush() => $"add table {T}\ndelete table {T}\n";
 
     /// <summary>The table, the dispatch maps and the base chains; only the base chains' rules are rewritten.</summary>
-    public static void Base(StringBuilder script)
+    private static void Base(State state)
     {
-        script.Append(CultureInfo.InvariantCulture, $"add table {T}\n");
+        state.Line($"add table {T}");
+        state.Exists = true;
         foreach (var (map, type) in new[]
         {
             (NftNames.Mark4, "mark"), (NftNames.Mark6, "mark"),
@@ -64,26 +67,27 @@ internal static class NftScript
             (NftNames.AnyPort4, "ipv4_addr . inet_proto"), (NftNames.AnyPort6, "ipv6_addr . inet_proto"),
         })
         {
-            script.Append(CultureInfo.InvariantCulture, $"add map {T} {map} {{ type {type} : verdict; }}\n");
+            state.Line($"add map {T} {map} {{ type {type} : verdict; }}");
+            state.Maps.TryAdd(map, []);
         }
-        script.Append(CultureInfo.InvariantCulture, $"add chain {T} {NftNames.Services}\n");
-        script.Append(CultureInfo.InvariantCulture, $"add chain {T} {NftNames.Prerouting} {{ type nat hook prerouting priority dstnat; policy accept; }}\n");
+        state.Line($"add chain {T} {NftNames.Services}");
+        state.Line($"add chain {T} {NftNames.Prerouting} {{ type nat hook prerouting priority dstnat; policy accept; }}");
         // Locally originated connections to a virtual server; nft 1.0 takes no "dstnat" name on the output hook.
-        script.Append(CultureInfo.InvariantCulture, $"add chain {T} {NftNames.Output} {{ type nat hook output priority -100; policy accept; }}\n");
-        foreach (var chain in new[] { NftNames.Services, NftNames.Prerouting, NftNames.Output })
-        {
-            script.Append(CultureInfo.InvariantCulture, $"flush chain {T} {chain}\n");
-        }
-        foreach (var lookup in ServiceLookups) script.Append(CultureInfo.InvariantCulture, $"add rule {T} {NftNames.Services} {lookup}\n");
-        script.Append(CultureInfo.InvariantCulture, $"add rule {T} {NftNames.Prerouting} jump {NftNames.Services}\n");
-        script.Append(CultureInfo.InvariantCulture, $"add rule {T} {NftNames.Output} jump {NftNames.Services}\n");
+        state.Line($"add chain {T} {NftNames.Output} {{ type nat hook output priority -100; policy accept; }}");
+        foreach (var chain in new[] { NftNames.Services, NftNames.Prerouting, NftNames.Output }) state.Line($"flush chain {T} {chain}");
+        foreach (var lookup in ServiceLookups) state.Line($"add rule {T} {NftNames.Services} {lookup}");
+        state.Line($"add rule {T} {NftNames.Prerouting} jump {NftNames.Services}");
+        state.Line($"add rule {T} {NftNames.Output} jump {NftNames.Services}");
+        state.SetChain(NftNames.Services, [.. ServiceLookups.Select(_ => (string?)null)]);
+        state.SetChain(NftNames.Prerouting, [null]);
+        state.SetChain(NftNames.Output, [null]);
     }
 
     /// <summary>
     /// Rewrites one service. Destination chains whose rule is already as wanted are left alone;
     /// the named counters outlive the rewritten rules, so a weight change keeps the counts.
     /// </summary>
-    public static void Service(StringBuilder script, LvsEntry entry, NftTable current)
+    private static void Service(State state, LvsEntry entry)
     {
         var s = entry.Service;
         var destinations = Ordered(entry.Destinations).DistinctBy(d => NftNames.Destination(s, d)).ToList();
@@ -92,54 +96,72 @@ internal static class NftScript
             throw new InvalidOperationException($"{s}: {reason}");
         }
         var vs = NftNames.Service(s);
-        script.Append(CultureInfo.InvariantCulture, $"add chain {T} {vs}\n");
-        script.Append(CultureInfo.InvariantCulture, $"add counter {T} {vs}\n");
+        state.Line($"add chain {T} {vs}");
+        state.Line($"add counter {T} {vs}");
+        state.AddCounter(vs);
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in destinations)
         {
             var rs = NftNames.Destination(s, d);
             names.Add(rs);
             var comment = NftComments.Destination(d);
-            if (current.Chains.TryGetValue(rs, out var have) && have.Rules is [{ } only] && only.Comment == comment && current.Counters.ContainsKey(rs)) continue;
-            script.Append(CultureInfo.InvariantCulture, $"add chain {T} {rs}\n");
-            script.Append(CultureInfo.InvariantCulture, $"add counter {T} {rs}\n");
-            script.Append(CultureInfo.InvariantCulture, $"flush chain {T} {rs}\n");
-            script.Append(CultureInfo.InvariantCulture, $"add rule {T} {rs} {DestinationRule(s, d)} comment \"{comment}\"\n");
+            if (state.Chains.TryGetValue(rs, out var have) && have.Rules is [{ } only] && only.Comment == comment && state.Counters.ContainsKey(rs)) continue;
+            state.Line($"add chain {T} {rs}");
+            state.Line($"add counter {T} {rs}");
+            state.Line($"flush chain {T} {rs}");
+            state.Line($"add rule {T} {rs} {DestinationRule(s, d)} comment \"{comment}\"");
+            state.SetChain(rs, [comment]);
+            state.AddCounter(rs);
         }
         // The old dispatch rule goes first: it holds the jumps to chains deleted below.
-        script.Append(CultureInfo.InvariantCulture, $"flush chain {T} {vs}\n");
+        state.Line($"flush chain {T} {vs}");
         var prefix = NftNames.DestinationsOf(s);
-        foreach (var stale in current.Chains.Keys.Where(c => c.StartsWith(prefix, StringComparison.Ordinal) && !names.Contains(c)).Order(StringComparer.Ordinal))
+        foreach (var stale in state.ChainsUnder(prefix).Where(c => !names.Contains(c)).Order(StringComparer.Ordinal).ToList())
         {
-            script.Append(CultureInfo.InvariantCulture, $"flush chain {T} {stale}\ndelete chain {T} {stale}\n");
+            state.Line($"flush chain {T} {stale}");
+            state.Line($"delete chain {T} {stale}");
+            state.Chains.Remove(stale);
         }
-        foreach (var stale in current.Counters.Keys.Where(c => c.StartsWith(prefix, StringComparison.Ordinal) && !names.Contains(c)).Order(StringComparer.Ordinal))
+        foreach (var stale in state.CountersUnder(prefix).Where(c => !names.Contains(c)).Order(StringComparer.Ordinal).ToList())
         {
-            script.Append(CultureInfo.InvariantCulture, $"delete counter {T} {stale}\n");
+            state.Line($"delete counter {T} {stale}");
+            state.Counters.Remove(stale);
         }
-        script.Append(CultureInfo.InvariantCulture, $"add rule {T} {vs} {Dispatch(s, destinations)} comment \"{NftComments.Service(s)}\"\n");
-        script.Append(CultureInfo.InvariantCulture, $"add element {T} {NftNames.Map(s)} {{ {NftNames.ElementKey(s)} : jump {vs} }}\n");
+        var serviceComment = NftComments.Service(s);
+        state.Line($"add rule {T} {vs} {Dispatch(s, destinations)} comment \"{serviceComment}\"");
+        state.SetChain(vs, [serviceComment]);
+        var map = NftNames.Map(s);
+        state.Line($"add element {T} {map} {{ {NftNames.ElementKey(s)} : jump {vs} }}");
+        if (state.Maps.TryGetValue(map, out var elements) && !elements.Any(e => e.Jump == vs)) elements.Add(new NftElement(NftNames.ElementKey(s), vs));
     }
 
     /// <summary>Deletes what the table has of a service: its map elements, chains and counters.</summary>
-    public static void DeleteService(StringBuilder script, IpvsService key, NftTable current)
+    private static void DeleteService(State state, IpvsService key)
     {
         var vs = NftNames.Service(key);
         var prefix = NftNames.DestinationsOf(key);
-        foreach (var (map, element) in current.ElementsJumpingTo(vs))
+        foreach (var (map, elements) in state.Maps)
         {
-            script.Append(CultureInfo.InvariantCulture, $"delete element {T} {map} {{ {element.Key} }}\n");
+            foreach (var element in elements.Where(e => e.Jump == vs)) state.Line($"delete element {T} {map} {{ {element.Key} }}");
+            elements.RemoveAll(e => e.Jump == vs);
         }
-        var hasChain = current.Chains.ContainsKey(vs);
-        if (hasChain) script.Append(CultureInfo.InvariantCulture, $"flush chain {T} {vs}\n");
-        foreach (var rs in current.Chains.Keys.Where(c => c.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        var hasChain = state.Chains.ContainsKey(vs);
+        if (hasChain) state.Line($"flush chain {T} {vs}");
+        foreach (var rs in state.ChainsUnder(prefix).Order(StringComparer.Ordinal).ToList())
         {
-            script.Append(CultureInfo.InvariantCulture, $"flush chain {T} {rs}\ndelete chain {T} {rs}\n");
+            state.Line($"flush chain {T} {rs}");
+            state.Line($"delete chain {T} {rs}");
+            state.Chains.Remove(rs);
         }
-        if (hasChain) script.Append(CultureInfo.InvariantCulture, $"delete chain {T} {vs}\n");
-        foreach (var counter in current.Counters.Keys.Where(c => c == vs || c.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        if (hasChain)
         {
-            script.Append(CultureInfo.InvariantCulture, $"delete counter {T} {counter}\n");
+            state.Line($"delete chain {T} {vs}");
+            state.Chains.Remove(vs);
+        }
+        foreach (var counter in state.CountersUnder(prefix).Append(vs).Where(state.Counters.ContainsKey).Order(StringComparer.Ordinal).ToList())
+        {
+            state.Line($"delete counter {T} {counter}");
+            state.Counters.Remove(counter);
         }
     }
 
@@ -262,6 +284,49 @@ internal static class NftScript
     private static readonly Comparer<byte[]> AddressOrder = Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b));
 
     private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
+
+    /// <summary>The script being written and the table it leaves: what exists as each line runs.</summary>
+    private sealed class State(NftTable current)
+    {
+        // Destination chains and counters created by this script, by service prefix (the rest are indexed by the table read).
+        private readonly Dictionary<string, List<string>> _added = new(StringComparer.Ordinal);
+
+        public StringBuilder Script { get; } = new();
+        public bool Exists { get; set; } = current.Exists;
+        public Dictionary<string, NftChain> Chains { get; } = new(current.Chains, StringComparer.Ordinal);
+        public Dictionary<string, ulong> Counters { get; } = new(current.Counters, StringComparer.Ordinal);
+        public Dictionary<string, List<NftElement>> Maps { get; } = current.Maps.ToDictionary(m => m.Key, m => m.Value.ToList(), StringComparer.Ordinal);
+
+        public void Line(string line) => Script.Append(line).Append('\n');
+
+        /// <summary>A chain (re)written with rules carrying these comments; handles are the kernel's to give.</summary>
+        public void SetChain(string name, string?[] comments)
+        {
+            Chains[name] = new NftChain(name, Chains.TryGetValue(name, out var c) ? c.Handle : 0, comments.Select(x => new NftRule(0, x)).ToList());
+            Added(name);
+        }
+
+        public void AddCounter(string name)
+        {
+            if (Counters.TryAdd(name, 0)) Added(name);
+        }
+
+        public IEnumerable<string> ChainsUnder(string prefix) => Under(current.ChainsUnder(prefix), prefix).Where(Chains.ContainsKey);
+
+        public IEnumerable<string> CountersUnder(string prefix) => Under(current.CountersUnder(prefix), prefix).Where(Counters.ContainsKey);
+
+        public NftTable Table() => new(Exists, Chains, Maps.ToDictionary(m => m.Key, m => (IReadOnlyList<NftElement>)m.Value, StringComparer.Ordinal), Counters);
+
+        private IEnumerable<string> Under(IEnumerable<string> read, string prefix) =>
+            read.Concat(_added.GetValueOrDefault(prefix) ?? []).Distinct(StringComparer.Ordinal);
+
+        private void Added(string name)
+        {
+            if (NftNames.GroupOf(name) is not { } group) return;
+            if (!_added.TryGetValue(group, out var list)) _added[group] = list = [];
+            list.Add(name);
+        }
+    }
 
     private static IpvsService ServiceOf(LvsChange change) => change switch
     {

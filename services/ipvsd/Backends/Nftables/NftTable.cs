@@ -22,12 +22,19 @@ internal sealed class NftTable
 {
     public static readonly NftTable Missing = new(false, new Dictionary<string, NftChain>(), new Dictionary<string, IReadOnlyList<NftElement>>(), new Dictionary<string, ulong>());
 
-    private NftTable(bool exists, IReadOnlyDictionary<string, NftChain> chains, IReadOnlyDictionary<string, IReadOnlyList<NftElement>> maps, IReadOnlyDictionary<string, ulong> counters)
+    private readonly ILookup<string, string> _chainGroups;
+    private readonly ILookup<string, string> _counterGroups;
+    private readonly ILookup<string, (string Map, NftElement Element)> _jumps;
+
+    internal NftTable(bool exists, IReadOnlyDictionary<string, NftChain> chains, IReadOnlyDictionary<string, IReadOnlyList<NftElement>> maps, IReadOnlyDictionary<string, ulong> counters)
     {
         Exists = exists;
         Chains = chains;
         Maps = maps;
         Counters = counters;
+        _chainGroups = chains.Keys.Where(k => NftNames.GroupOf(k) is not null).ToLookup(k => NftNames.GroupOf(k)!, StringComparer.Ordinal);
+        _counterGroups = counters.Keys.Where(k => NftNames.GroupOf(k) is not null).ToLookup(k => NftNames.GroupOf(k)!, StringComparer.Ordinal);
+        _jumps = maps.SelectMany(m => m.Value.Select(e => (m.Key, e))).ToLookup(x => x.e.Jump, StringComparer.Ordinal);
     }
 
     public bool Exists { get; }
@@ -44,9 +51,14 @@ internal sealed class NftTable
         && Chains.TryGetValue(NftNames.Prerouting, out var p) && p.Rules.Count == 1
         && Chains.TryGetValue(NftNames.Output, out var o) && o.Rules.Count == 1;
 
+    /// <summary>The destination chains under a service's prefix (<see cref="NftNames.DestinationsOf"/>).</summary>
+    public IEnumerable<string> ChainsUnder(string prefix) => _chainGroups[prefix];
+
+    /// <summary>The destination counters under a service's prefix.</summary>
+    public IEnumerable<string> CountersUnder(string prefix) => _counterGroups[prefix];
+
     /// <summary>The map elements jumping to the chain (a service's dispatch entries).</summary>
-    public IEnumerable<(string Map, NftElement Element)> ElementsJumpingTo(string chain) =>
-        Maps.SelectMany(m => m.Value.Where(e => e.Jump == chain).Select(e => (m.Key, e)));
+    public IEnumerable<(string Map, NftElement Element)> ElementsJumpingTo(string chain) => _jumps[chain];
 
     /// <summary>Parses <c>nft -j list table inet vigil_lvs</c> output.</summary>
     public static NftTable Parse(string json)
@@ -95,22 +107,22 @@ internal sealed class NftTable
     /// <summary>
     /// The services and destinations the table holds. A service counts only when its chain's rule
     /// carries its comment and a map element jumps to the chain (otherwise no packet reaches it);
-    /// a destination only when its chain's rule carries its comment. So an out-of-band
-    /// <c>nft delete rule</c>/<c>delete chain</c>/<c>delete element</c> reads as a missing
-    /// service or destination, which the reconciler puts back.
+    /// a destination only when its chain's rule carries its comment; nothing counts without the
+    /// base chains. So an out-of-band <c>nft delete rule</c>/<c>delete chain</c>/<c>delete
+    /// element</c> reads as a missing service or destination, which the reconciler puts back.
     /// </summary>
     public IReadOnlyList<LvsEntry> Entries()
     {
-        var reachable = Maps.Values.SelectMany(m => m).Select(e => e.Jump).ToHashSet(StringComparer.Ordinal);
         var entries = new List<LvsEntry>();
+        // Without the base chains' lookups no packet reaches any service.
+        if (!HasBase) return entries;
         foreach (var chain in Chains.Values.OrderBy(c => c.Handle))
         {
-            if (!chain.Name.StartsWith(NftNames.ServicePrefix, StringComparison.Ordinal) || !reachable.Contains(chain.Name)) continue;
+            if (!chain.Name.StartsWith(NftNames.ServicePrefix, StringComparison.Ordinal) || !_jumps.Contains(chain.Name)) continue;
             var service = chain.Rules.Select(r => NftComments.ParseService(r.Comment)).OfType<IpvsService>().FirstOrDefault();
             if (service is null || NftNames.Service(service) != chain.Name) continue;
-            var prefix = NftNames.DestinationsOf(service);
             var destinations = new List<IpvsDestination>();
-            foreach (var d in Chains.Values.Where(c => c.Name.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(c => c.Handle))
+            foreach (var d in ChainsUnder(NftNames.DestinationsOf(service)).Select(n => Chains[n]).OrderBy(c => c.Handle))
             {
                 var destination = d.Rules.Select(r => NftComments.ParseDestination(r.Comment)).OfType<IpvsDestination>().FirstOrDefault();
                 if (destination is null || NftNames.Destination(service, destination) != d.Name) continue;

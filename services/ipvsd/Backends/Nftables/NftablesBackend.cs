@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Vigil.Netlink.Ipvs;
 
 namespace Vigil.Ipvsd.Backends.Nftables;
@@ -11,7 +12,13 @@ namespace Vigil.Ipvsd.Backends.Nftables;
 /// </summary>
 public sealed class NftablesBackend : ILvsBackend
 {
+    /// <summary>How long the table a read or an apply left is trusted for the next apply.</summary>
+    private static readonly TimeSpan KnownFor = TimeSpan.FromSeconds(10);
+
     private readonly NftCommand _nft;
+    private readonly object _gate = new();
+    private NftTable? _known;
+    private long _knownAt;
 
     /// <param name="networkNamespace">A named network namespace (/run/netns/NAME) to program; null: the current one.</param>
     public NftablesBackend(string? networkNamespace = null) : this(networkNamespace, NftCommand.DefaultNft) { }
@@ -30,20 +37,36 @@ public sealed class NftablesBackend : ILvsBackend
 
     public string? CannotProgram(IpvsService service, IpvsDestination? destination) => NftScript.Unsupported(service, destination);
 
-    public async Task<IReadOnlyList<LvsEntry>> ReadAsync(CancellationToken cancellationToken) =>
-        (await ReadTableAsync(cancellationToken).ConfigureAwait(false)).Entries();
+    public async Task<IReadOnlyList<LvsEntry>> ReadAsync(CancellationToken cancellationToken)
+    {
+        var table = await ReadTableAsync(cancellationToken).ConfigureAwait(false);
+        Remember(table);
+        return table.Entries();
+    }
 
+    /// <summary>
+    /// One nft transaction for the whole batch. What exists (nft 1.0 has no "delete if present")
+    /// is taken from the table the last read or apply left, when that is recent: the reconciler
+    /// reads just before applying its batches, and listing a table of 10 000 chains again for
+    /// each batch takes a second. Knowledge gone stale costs at most a failed transaction (a
+    /// delete of what someone deleted meanwhile); the next pass reads again.
+    /// </summary>
     public async Task ApplyAsync(IReadOnlyList<LvsChange> changes, IReadOnlyList<LvsEntry> target, CancellationToken cancellationToken)
     {
         if (changes.Count == 0) return;
-        // The table as it is now says which chains, counters and elements exist: nft 1.0 has no
-        // "delete if present", and a delete of something missing fails the whole transaction.
-        var current = await ReadTableAsync(cancellationToken).ConfigureAwait(false);
-        var script = NftScript.Apply(changes, target, current);
-        if (script.Length > 0) await RunScriptAsync(script, cancellationToken).ConfigureAwait(false);
+        var current = Recent() ?? await ReadTableAsync(cancellationToken).ConfigureAwait(false);
+        var (script, after) = NftScript.Apply(changes, target, current);
+        if (script.Length == 0) return;
+        Forget();
+        await RunScriptAsync(script, cancellationToken).ConfigureAwait(false);
+        Remember(after);
     }
 
-    public Task FlushAsync(CancellationToken cancellationToken) => RunScriptAsync(NftScript.Flush(), cancellationToken);
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        Forget();
+        await RunScriptAsync(NftScript.Flush(), cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>NAT connections time out by the kernel's conntrack settings (net.netfilter.nf_conntrack_*), left to the user.</summary>
     public Task SetTimeoutsAsync(IpvsTimeouts timeouts, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -63,7 +86,8 @@ public sealed class NftablesBackend : ILvsBackend
     {
         var args = new[] { "-j", "list", "table", NftNames.Family, NftNames.Table };
         var r = await _nft.RunAsync(args, null, cancellationToken).ConfigureAwait(false);
-        if (!r.Ok && r.Stderr.Contains("No such file or directory", StringComparison.Ordinal)) return NftTable.Missing;
+        // nft's own ENOENT, not ip's "Cannot open network namespace ...: No such file or directory".
+        if (!r.Ok && r.Stderr.StartsWith("Error: No such file or directory", StringComparison.Ordinal)) return NftTable.Missing;
         if (!r.Ok) throw Failed(args, r);
         try
         {
@@ -73,6 +97,25 @@ public sealed class NftablesBackend : ILvsBackend
         {
             throw new NftablesException($"nft {string.Join(' ', args)}: unreadable output: {e.Message}", e);
         }
+    }
+
+    private void Remember(NftTable table)
+    {
+        lock (_gate)
+        {
+            _known = table;
+            _knownAt = Stopwatch.GetTimestamp();
+        }
+    }
+
+    private void Forget()
+    {
+        lock (_gate) _known = null;
+    }
+
+    private NftTable? Recent()
+    {
+        lock (_gate) return _known is not null && Stopwatch.GetElapsedTime(_knownAt) < KnownFor ? _known : null;
     }
 
     private async Task RunScriptAsync(string script, CancellationToken cancellationToken) =>
