@@ -75,11 +75,12 @@ public sealed class ControldSupervisionLabTests(ITestOutputHelper output) : IAsy
     public async Task BusyChildren_LargeReloadOnSaturatedCpus_NotRestarted()
     {
         var config = Configs.Router("MASTER", 150, "10.77.0.10/24");
-        // A short heartbeat timeout: the merge (about 5 s here) takes longer than the loop's
+        // A short heartbeat timeout (3 s: vigil-ipvsd now programs the 20,000 virtual servers on the
+        // same saturated cores): the merge (about 5 s here) takes longer than the loop's
         // allowance (1.5 s) plus this, so without the progress beat checkd is killed. Not 1 s: a
         // whole-process pause of a second (a blocking GC of the 100,000 new checkers on cores
         // shared with the hogs and the other test assemblies) was seen in CI, and that is not a hang.
-        var n1 = await ControldNode.StartAsync(_r1, config + Configs.VirtualServers(20), _work, "--heartbeat-timeout", "2");
+        var n1 = await ControldNode.StartAsync(_r1, config + Configs.VirtualServers(20), _work, "--heartbeat-timeout", "3");
         await n1.WaitStateAsync("VI_1", InstanceState.Master, TimeSpan.FromSeconds(20));
         await Poll.UntilAsync(async () => (await n1.ChildAsync("vigil-checkd"))?.Ready == true, TimeSpan.FromSeconds(30), "checkd to serve", () => Task.FromResult(n1.Process.Output));
         var hogs = Enumerable.Range(0, Environment.ProcessorCount).Select(i => _r1.Start($"hog{i}", "/bin/sh", ["-c", "while :; do :; done"])).ToList();

@@ -43,10 +43,55 @@ internal static class LvsCommand
                 Console.Out.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation()).Format(list));
                 return 0;
             }
+            SortAsIpvsadm(list);
             Console.Out.Write(r.GetValue(stats) ? FormatStats(list) : Format(list));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// ipvsadm sorts what it lists (ipvs_cmp_services, ipvs_cmp_dests): fwmark, family, protocol,
+    /// address, port, each as a C int difference of the host-order values, wrap-around included,
+    /// so addresses far apart compare as ipvsadm compares them rather than numerically.
+    /// </summary>
+    public static void SortAsIpvsadm(ListVirtualServersResponse list)
+    {
+        var services = list.Services.ToList();
+        services.Sort(CompareServices);
+        list.Services.Clear();
+        list.Services.AddRange(services);
+        foreach (var v in list.Services)
+        {
+            var dests = v.Destinations.ToList();
+            dests.Sort((a, b) => CompareAddressPort(a.Endpoint.Address, a.Endpoint.Port, b.Endpoint.Address, b.Endpoint.Port));
+            v.Destinations.Clear();
+            v.Destinations.AddRange(dests);
+        }
+    }
+
+    private static int CompareServices(VirtualService a, VirtualService b)
+    {
+        var r = unchecked((int)(a.Fwmark - b.Fwmark));
+        if (r != 0) return r;
+        r = (a.Ipv6 ? 10 : 2) - (b.Ipv6 ? 10 : 2);
+        if (r != 0) return r;
+        r = ProtocolNumber(a.Protocol) - ProtocolNumber(b.Protocol);
+        return r != 0 ? r : CompareAddressPort(a.Address, a.Port, b.Address, b.Port);
+    }
+
+    private static int ProtocolNumber(Protocol p) => p switch { Protocol.Udp => 17, Protocol.Sctp => 132, _ => 6 };
+
+    private static int CompareAddressPort(string a, uint aPort, string b, uint bPort)
+    {
+        var x = System.Net.IPAddress.TryParse(a, out var ax) ? ax.GetAddressBytes() : new byte[4];
+        var y = System.Net.IPAddress.TryParse(b, out var bx) ? bx.GetAddressBytes() : new byte[4];
+        var r = x.Length - y.Length;
+        for (var i = 0; r == 0 && i < x.Length; i += 4)
+        {
+            r = unchecked((int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(x.AsSpan(i)) - System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(y.AsSpan(i))));
+        }
+        return r != 0 ? r : (int)aPort - (int)bPort;
     }
 
     /// <summary>As <c>ipvsadm -Ln</c>.</summary>
