@@ -282,6 +282,20 @@ public sealed class NftablesLabTests(NftablesLab lab, ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task An_apply_on_stale_knowledge_fails_once_and_the_next_reads_again()
+    {
+        var a = new LvsEntry(Http(), [Rs(0)]);
+        var b = new LvsEntry(Http(port: 8080), [Rs(1)]);
+        await ReconcileAsync(a);
+        await lab.NftAsync("delete", "table", "inet", "vigil_lvs");
+        // The backend still believes in the table it just wrote: the transaction fails, nothing half done.
+        await Assert.ThrowsAsync<NftablesException>(() => _backend.ApplyAsync([new LvsChange.AddService(b.Service)], [a, b], CancellationToken.None));
+        await _backend.ApplyAsync([new LvsChange.AddService(a.Service), new LvsChange.AddService(b.Service)], [a, b], CancellationToken.None);
+        await AssertReadsBackAsync(a, b);
+        Assert.Equal("rs2", await GetAsync(lab.Client, Vip, 8080));
+    }
+
+    [Fact]
     public async Task A_namespace_that_does_not_exist_is_an_error_not_an_empty_table()
     {
         await using var backend = new NftablesBackend($"vg-none-{Guid.NewGuid():N}"[..20]);

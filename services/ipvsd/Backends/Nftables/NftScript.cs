@@ -168,8 +168,8 @@ internal static class NftScript
     /// <summary>
     /// The service chain's statement. New connections are spread over ranges of a counter
     /// (<c>numgen inc</c>) or of a hash of the client (<c>jhash</c>) proportional to the weights;
-    /// weight 0 destinations get no range. With none left, new connections are refused (IPVS
-    /// answers them with ICMP port unreachable).
+    /// weight 0 destinations get no range. With none left, new connections are refused: TCP with
+    /// a reset, the rest with ICMP port unreachable (what IPVS sends for all of them).
     /// </summary>
     public static string Dispatch(IpvsService s, IReadOnlyList<IpvsDestination> destinations)
     {
@@ -278,7 +278,7 @@ internal static class NftScript
     }
 
     private static IEnumerable<IpvsDestination> Ordered(IEnumerable<IpvsDestination> destinations) =>
-        // A stable order (not the planner's): a reordered list must not move hashed clients.
+        // By address, not as listed: the same servers listed in another order must not move hashed clients.
         destinations.OrderBy(d => d.Address.AddressFamily).ThenBy(d => d.Address.GetAddressBytes(), AddressOrder).ThenBy(d => d.Port);
 
     private static readonly Comparer<byte[]> AddressOrder = Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b));

@@ -48,8 +48,8 @@ public sealed class NftablesBackend : ILvsBackend
     /// One nft transaction for the whole batch. What exists (nft 1.0 has no "delete if present")
     /// is taken from the table the last read or apply left, when that is recent: the reconciler
     /// reads just before applying its batches, and listing a table of 10 000 chains again for
-    /// each batch takes a second. Knowledge gone stale costs at most a failed transaction (a
-    /// delete of what someone deleted meanwhile); the next pass reads again.
+    /// each batch takes a second. Knowledge gone stale costs at most a failed transaction (say a
+    /// delete of what someone deleted meanwhile) or a repair put off: the next pass reads again.
     /// </summary>
     public async Task ApplyAsync(IReadOnlyList<LvsChange> changes, IReadOnlyList<LvsEntry> target, CancellationToken cancellationToken)
     {
