@@ -1,10 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Google.Protobuf;
 using Vigil.Check.V1;
-using Vigil.Client;
-using Grpc.Core;
-using Vigil.Rpc.Client;
 
 namespace Vigil.Ctl.Commands;
 
@@ -18,28 +14,12 @@ internal static class ChecksCommand
         var command = new Command("checks", "show the health checks: virtual servers, real servers' health, weight, last result, latency, reason") { json };
         command.SetAction(async (r, token) =>
         {
-            var socket = GlobalOptions.Socket(r, "checkd");
-            if (!File.Exists(socket))
-            {
-                Console.Error.WriteLine($"vigilctl: vigil-checkd is not running (no {socket})");
-                return 1;
-            }
-            ListVirtualServersResponse list;
-            using (var channel = UnixChannel.Open(socket))
-            {
-                try
-                {
-                    list = await new Check.V1.CheckService.CheckServiceClient(channel.Invoker).ListVirtualServersAsync(new ListVirtualServersRequest(), GlobalOptions.Call(r, token));
-                }
-                catch (RpcException e)
-                {
-                    Console.Error.WriteLine($"vigilctl: cannot read the checks from vigil-checkd: {e.StatusCode}: {e.Status.Detail}");
-                    return 1;
-                }
-            }
+            var list = await GlobalOptions.ReadAsync(r, "checkd", "the checks",
+                (invoker, call) => new CheckService.CheckServiceClient(invoker).ListVirtualServersAsync(new ListVirtualServersRequest(), call), token);
+            if (list is null) return 1;
             if (r.GetValue(json))
             {
-                Console.Out.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation()).Format(list));
+                GlobalOptions.PrintJson(list);
                 return 0;
             }
             var table = new Table("VIRTUAL SERVER", "QUORUM", "REAL SERVER", "HEALTH", "WEIGHT", "RESULT", "LATENCY", "REASON");

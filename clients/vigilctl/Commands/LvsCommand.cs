@@ -1,10 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Google.Protobuf;
-using Grpc.Core;
 using Vigil.Ipvs.V1;
-using Vigil.Rpc.Client;
 
 namespace Vigil.Ctl.Commands;
 
@@ -19,28 +16,12 @@ internal static class LvsCommand
         var command = new Command("lvs", "show the load balancer's virtual services and real servers (as ipvsadm -Ln)") { json, stats };
         command.SetAction(async (r, token) =>
         {
-            var socket = GlobalOptions.Socket(r, "ipvsd");
-            if (!File.Exists(socket))
-            {
-                Console.Error.WriteLine($"vigilctl: vigil-ipvsd is not running (no {socket})");
-                return 1;
-            }
-            ListVirtualServersResponse list;
-            using (var channel = UnixChannel.Open(socket))
-            {
-                try
-                {
-                    list = await new IpvsService.IpvsServiceClient(channel.Invoker).ListVirtualServersAsync(new ListVirtualServersRequest(), GlobalOptions.Call(r, token));
-                }
-                catch (RpcException e)
-                {
-                    Console.Error.WriteLine($"vigilctl: cannot read the table from vigil-ipvsd: {e.StatusCode}: {e.Status.Detail}");
-                    return 1;
-                }
-            }
+            var list = await GlobalOptions.ReadAsync(r, "ipvsd", "the table",
+                (invoker, call) => new IpvsService.IpvsServiceClient(invoker).ListVirtualServersAsync(new ListVirtualServersRequest(), call), token);
+            if (list is null) return 1;
             if (r.GetValue(json))
             {
-                Console.Out.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation()).Format(list));
+                GlobalOptions.PrintJson(list);
                 return 0;
             }
             SortAsIpvsadm(list);

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Google.Protobuf;
 using Vigil.Client;
 using Grpc.Core;
 using Vigil.Rpc.Client;
@@ -30,7 +29,7 @@ internal static class StatusCommand
             {
                 var list = new ListInstancesResponse();
                 list.Instances.AddRange(instances);
-                Console.Out.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation()).Format(list));
+                GlobalOptions.PrintJson(list);
                 return 0;
             }
             var table = new Table("INSTANCE", "VRID", "INTERFACE", "STATE", "PRIORITY", "MASTER", "VIPS");
