@@ -56,9 +56,6 @@ public sealed partial class Reconciler : IAsyncDisposable
 
     public DateTime? LastReconcile { get; private set; }
 
-    /// <summary>The sync daemon instance's VRRP state as last heard (null: not known).</summary>
-    public string? SyncInstance => _config?.Globals?.SyncDaemon?.Instance;
-
     public IReadOnlyDictionary<string, ulong> Counters()
     {
         lock (_gate) return _counters.ToDictionary(kv => kv.Key, kv => (ulong)kv.Value);
@@ -242,7 +239,7 @@ public sealed partial class Reconciler : IAsyncDisposable
                 _configApplied = true;
             }
             var target = TargetBuilder.Build(config, sets, backend);
-            if (!ReferenceEquals(LastTarget.Refused, target.Refused) && !target.Refused.SequenceEqual(LastTarget.Refused))
+            if (!target.Refused.SequenceEqual(LastTarget.Refused))
             {
                 foreach (var r in target.Refused) LogRefused(r);
             }

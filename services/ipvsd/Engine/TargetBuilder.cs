@@ -217,14 +217,15 @@ public static class TargetBuilder
             foreach (var rs in vs.RealServers.Where(r => !r.Alpha)) result.Add(ToDestination(rs, rs.Endpoint, rs.Weight, serviceFamily));
             return result;
         }
+        var seen = new HashSet<(IPAddress, uint)>();
         foreach (var d in set.Destinations)
         {
+            // checkd's own sets are well formed; anything else is skipped, as is a repeated endpoint.
+            if (!IPAddress.TryParse(d.Endpoint?.Address, out var address) || d.Endpoint.Port > ushort.MaxValue || !seen.Add((address, d.Endpoint.Port))) continue;
             var spec = d.Role == DestinationRole.SorryServer && vs.SorryServer is not null
                 ? vs.SorryServer
                 : vs.RealServers.FirstOrDefault(r => SameEndpoint(r.Endpoint, d.Endpoint))
                   ?? new Ipvs.V1.RealServerSpec { Forwarding = vs.RealServers.FirstOrDefault()?.Forwarding };
-            if (!IPAddress.TryParse(d.Endpoint?.Address, out _) || d.Endpoint.Port > ushort.MaxValue) continue; // checkd's own sets are well formed
-            if (result.Any(r => r.Address.Equals(IPAddress.Parse(d.Endpoint.Address)) && r.Port == d.Endpoint.Port)) continue;
             result.Add(ToDestination(spec, d.Endpoint, Math.Max(0, d.Weight), serviceFamily));
         }
         return result;
