@@ -18,7 +18,7 @@ AOT_APT_PACKAGES := gcc libc6-dev zlib1g-dev
 # lab tooling (iproute2, nftables, tcpdump, tshark, arping) and the IPVS VM (qemu, Debian kernel).
 APT_PACKAGES := keepalived python3-grpcio python3-grpc-tools python3-protobuf nginx-light \
               dnsmasq-base tcpdump tshark arping nftables iproute2 iputils-ping procps \
-              qemu-system-x86 linux-image-amd64 busybox-static ipvsadm openssl strace cpio curl \
+              qemu-system-x86 linux-image-amd64 busybox-static ipvsadm kmod xz-utils openssl strace cpio curl \
               $(AOT_APT_PACKAGES)
 # What `make demo` alone needs (the lab, its capture, and the LVS real servers).
 DEMO_APT_PACKAGES := iproute2 iputils-ping tcpdump nftables nginx-light procps curl $(AOT_APT_PACKAGES)
