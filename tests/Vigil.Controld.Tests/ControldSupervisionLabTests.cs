@@ -97,13 +97,15 @@ public sealed class ControldSupervisionLabTests(ITestOutputHelper output) : IAsy
         {
             foreach (var h in hogs) await h.DisposeAsync();
         }
-        foreach (var name in new[] { "vigil-vrrpd", "vigil-checkd" })
+        // The whole log is megabytes of "Activating healthcheckers": show the warnings and errors.
+        var notable = string.Join('\n', n1.Process.Output.Split('\n').Where(l => l.Contains(" warning: ", StringComparison.Ordinal) || l.Contains(" error: ", StringComparison.Ordinal)).Take(200));
+        foreach (var name in new[] { "vigil-vrrpd", "vigil-checkd", "vigil-ipvsd" })
         {
             var child = (await n1.ChildAsync(name))!;
-            Assert.True(child.Restarts == 0, $"{name} was restarted ({child.LastRestartReason}):\n{n1.Process.Output}");
+            Assert.True(child.Restarts == 0, $"{name} was restarted ({child.LastRestartReason}):\n{notable}");
         }
-        Assert.DoesNotContain("killing it", n1.Process.Output);
-        output.WriteLine(n1.Process.Output);
+        Assert.False(n1.Process.Output.Contains("killing it", StringComparison.Ordinal), notable);
+        output.WriteLine(notable);
     }
 
     private static async Task AssertStoppedChildRestartedAsync(ControldNode node, string name)

@@ -132,7 +132,8 @@ internal static class LvsCommand
     {
         if (v.Fwmark != 0) return $"FWM  {v.Fwmark}" + (v.Ipv6 ? " IPv6" : "");
         var proto = v.Protocol switch { Protocol.Udp => "UDP", Protocol.Sctp => "SCTP", _ => "TCP" };
-        return $"{proto}  {Endpoint(v.Address, v.Port)}";
+        // ipvsadm pads the protocol to four columns: "TCP  10.0.0.1:80", "SCTP 10.0.0.1:80".
+        return $"{proto,-4} {Endpoint(v.Address, v.Port)}";
     }
 
     private static string Endpoint(string address, uint port) =>

@@ -119,7 +119,18 @@ public sealed partial class CheckEngine : IAsyncDisposable
     public Task<ApplyResult> ApplyConfigurationAsync(CheckdConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return InvokeAsync(() => Apply(config), cancellationToken);
+        // Validation is pure: done on the caller's thread, so a large configuration's checks
+        // (100,000 real servers) do not hold the loop, which keeps scheduling checks meanwhile.
+        (CheckdConfig Config, IReadOnlyList<string> Warnings) validated;
+        try
+        {
+            validated = ConfigValidator.Validate(config);
+        }
+        catch (CheckdInvalidArgumentException e)
+        {
+            return Task.FromException<ApplyResult>(e);
+        }
+        return InvokeAsync(() => Apply(validated.Config, validated.Warnings), cancellationToken);
     }
 
     /// <summary>Every virtual and real server with health, last result, reason and latency.</summary>
@@ -620,9 +631,8 @@ public sealed partial class CheckEngine : IAsyncDisposable
 
     // ------------------------------------------------------------------ configuration
 
-    private ApplyResult Apply(CheckdConfig raw)
+    private ApplyResult Apply(CheckdConfig config, IReadOnlyList<string> warnings)
     {
-        var (config, warnings) = ConfigValidator.Validate(raw);
         foreach (var w in warnings) LogConfigWarning(w);
         var now = _time.GetUtcNow();
         var globals = config.Globals;
@@ -679,6 +689,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
             PoolPolicy.AfterRemoval(gone, stopping: false, now, effects);
             Execute(effects, stopping: false);
             _publishedDesired.Remove(gone.Key);
+            _options.OnBeat?.Invoke();
             removedEvents.Add(new VirtualServerRemoved(0, now, gone.Key));
         }
 
@@ -696,6 +707,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
             Execute(effects, stopping: false);
             effects.VirtualServerChanged = true;
             PublishChanges(vs, effects, now);
+            _options.OnBeat?.Invoke();
         }
         Interlocked.Increment(ref _configurationsApplied);
         var result = new ApplyResult(vsAdded, oldByKey.Count, vsKept, rsAdded, rsRemoved, checkersKept, checkersStarted, warnings.ToEquatableArray());

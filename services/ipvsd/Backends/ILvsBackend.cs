@@ -44,6 +44,14 @@ public interface ILvsBackend : IAsyncDisposable
     /// </summary>
     Task ApplyAsync(IReadOnlyList<LvsChange> changes, IReadOnlyList<LvsEntry> target, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How many changes the reconciler hands to one <see cref="ApplyAsync"/>. IPVS takes one
+    /// netlink message per change, so batches only bound the time between heartbeats; nftables
+    /// reloads its table with every transaction, so batches would cost that reload each time
+    /// (20,000 services: minutes instead of seconds), and it takes the whole plan at once.
+    /// </summary>
+    int ChangesPerApply => 256;
+
     /// <summary>Removes every service (lvs_flush, lvs_flush_on_stop).</summary>
     Task FlushAsync(CancellationToken cancellationToken);
 

@@ -11,7 +11,8 @@ namespace Vigil.Ipvsd.Engine;
 /// </summary>
 public static class Planner
 {
-    public static IReadOnlyList<LvsChange> Plan(IReadOnlyList<LvsEntry> target, IReadOnlyList<LvsEntry> actual, IReadOnlySet<IpvsService> owned)
+    /// <param name="progress">Called after each wanted service (the reconcile loop's heartbeat).</param>
+    public static IReadOnlyList<LvsChange> Plan(IReadOnlyList<LvsEntry> target, IReadOnlyList<LvsEntry> actual, IReadOnlySet<IpvsService> owned, Action? progress = null)
     {
         var changes = new List<LvsChange>();
         var current = new Dictionary<IpvsService, LvsEntry>();
@@ -19,6 +20,7 @@ public static class Planner
         var wanted = new HashSet<IpvsService>();
         foreach (var want in target)
         {
+            progress?.Invoke();
             var key = want.Service.Key;
             wanted.Add(key);
             if (!current.TryGetValue(key, out var have))

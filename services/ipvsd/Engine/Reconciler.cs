@@ -21,7 +21,11 @@ public sealed record ApplyOutcome(string Backend, int Added, int Removed, int Ke
 /// </summary>
 public sealed partial class Reconciler : IAsyncDisposable
 {
-    private const int BatchSize = 256;
+    /// <summary>
+    /// How long the loop keeps beating while it waits for one backend call: nft has a 60 s
+    /// limit of its own, so a call that outlasts this is hung and the loop shows as stalled.
+    /// </summary>
+    private static readonly TimeSpan BackendCallAllowance = TimeSpan.FromSeconds(70);
     private static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
 
     private readonly Func<Backend, CancellationToken, Task<(ILvsBackend Backend, string? Warning)>> _openBackend;
@@ -238,7 +242,7 @@ public sealed partial class Reconciler : IAsyncDisposable
                 }
                 _configApplied = true;
             }
-            var target = TargetBuilder.Build(config, sets, backend);
+            var target = TargetBuilder.Build(config, sets, backend, _beat);
             if (!target.Refused.SequenceEqual(LastTarget.Refused))
             {
                 foreach (var r in target.Refused) LogRefused(r);
@@ -246,11 +250,11 @@ public sealed partial class Reconciler : IAsyncDisposable
             LastTarget = target;
             _beat();
             Count("kernel_reads");
-            var actual = await backend.ReadAsync(stopping).ConfigureAwait(false);
+            var actual = await BeatingWhile(Task.Run(() => backend.ReadAsync(stopping))).ConfigureAwait(false);
             _beat();
             var owned = new HashSet<IpvsService>(_owned);
             owned.UnionWith(target.Owners.Keys);
-            var plan = Planner.Plan(target.Entries, actual, owned);
+            var plan = Planner.Plan(target.Entries, actual, owned, _beat);
             if (plan.Count > 0)
             {
                 if (outOfBand)
@@ -258,10 +262,11 @@ public sealed partial class Reconciler : IAsyncDisposable
                     Count("out_of_band_repairs");
                     foreach (var c in plan.Take(20)) LogOutOfBand(backend.Name, Describe(c));
                 }
-                for (var i = 0; i < plan.Count; i += BatchSize)
+                var batchSize = Math.Max(1, backend.ChangesPerApply);
+                for (var i = 0; i < plan.Count; i += batchSize)
                 {
-                    var batch = plan.Skip(i).Take(BatchSize).ToList();
-                    await backend.ApplyAsync(batch, target.Entries, stopping).ConfigureAwait(false);
+                    var batch = plan.Skip(i).Take(batchSize).ToList();
+                    await BeatingWhile(Task.Run(() => backend.ApplyAsync(batch, target.Entries, stopping))).ConfigureAwait(false);
                     Count("kernel_writes", batch.Count);
                     changesMade += batch.Count;
                     _beat();
@@ -295,6 +300,30 @@ public sealed partial class Reconciler : IAsyncDisposable
             _backendLock.Release();
             foreach (var w in waiters) w.TrySetResult(changesMade);
         }
+    }
+
+    /// <summary>
+    /// Waits for a backend call, beating meanwhile: the loop is waiting on the kernel or on nft
+    /// (which may take seconds for thousands of services on busy cores), not stalled. Callers
+    /// start the call with Task.Run, so even its synchronous part (building an nft script of
+    /// 100,000 rules) runs while this beats. Past
+    /// <see cref="BackendCallAllowance"/> it stops beating, so a hung call is seen.
+    /// </summary>
+    private async Task<T> BeatingWhile<T>(Task<T> call)
+    {
+        await BeatingWhile((Task)call).ConfigureAwait(false);
+        return await call.ConfigureAwait(false);
+    }
+
+    private async Task BeatingWhile(Task call)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!call.IsCompleted && waited.Elapsed < BackendCallAllowance)
+        {
+            await Task.WhenAny(call, Task.Delay(250)).ConfigureAwait(false);
+            _beat();
+        }
+        await call.ConfigureAwait(false);
     }
 
     /// <summary>keepalived's lvs_sync_daemon: master while the instance is MASTER here, backup otherwise.</summary>

@@ -182,13 +182,15 @@ public static class TargetBuilder
     /// servers (alpha ones excluded), as keepalived starts them alive; a destination set from
     /// checkd replaces that entirely (health, weights, inhibit, sorry server).
     /// </summary>
-    public static LvsTarget Build(IpvsConfig config, IReadOnlyDictionary<string, DestinationSet> sets, ILvsBackend? backend = null)
+    /// <param name="progress">Called after each virtual server (the reconcile loop's heartbeat).</param>
+    public static LvsTarget Build(IpvsConfig config, IReadOnlyDictionary<string, DestinationSet> sets, ILvsBackend? backend = null, Action? progress = null)
     {
         var entries = new List<LvsEntry>();
         var owners = new Dictionary<IpvsService, string>();
         var refused = new List<string>();
         foreach (var vs in config.VirtualServers)
         {
+            progress?.Invoke();
             var name = string.IsNullOrEmpty(vs.Name) ? KeyText(vs.Key) : vs.Name;
             var services = ExpandServices(vs).Select(s => ToService(vs, s)).ToList();
             var destinations = Destinations(vs, sets.GetValueOrDefault(KeyText(vs.Key)), services[0].Family);

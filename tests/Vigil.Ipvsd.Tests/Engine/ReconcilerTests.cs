@@ -11,6 +11,12 @@ namespace Vigil.Ipvsd.Tests.Engine;
 
 public sealed class ReconcilerTests : IAsyncLifetime
 {
+    /// <summary>
+    /// How long a poll waits: generous, because these tests assert what happens (and how many
+    /// writes), not how fast; in CI they share two cores with CPU hogs and a QEMU VM.
+    /// </summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     private readonly MemoryBackend _backend = new();
     private Reconciler _reconciler = null!;
 
@@ -40,7 +46,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
         Assert.Equal((1, 0, 0, 3), (outcome.Added, outcome.Removed, outcome.Kept, outcome.Changes));
         Assert.Equal(["-> 10.0.1.2:80 Masq 3", "-> 10.0.1.3:80 Masq 1"], Destinations());
         var reconciles = _reconciler.Counters()["reconciles"];
-        await Poll.UntilAsync(() => _reconciler.Counters()["reconciles"] >= reconciles + 5, TimeSpan.FromSeconds(5), "five more reconciles");
+        await Poll.UntilAsync(() => _reconciler.Counters()["reconciles"] >= reconciles + 5, Patience, "five more reconciles");
         Assert.Equal(3, _backend.Writes);
         Assert.Equal(3ul, _reconciler.Counters()["kernel_writes"]);
         Assert.False(_reconciler.Counters().ContainsKey("out_of_band_repairs"));
@@ -56,7 +62,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
             new LvsChange.DeleteDestination(Web, new IpvsDestination { Address = IPAddress.Parse("10.0.1.2"), Port = 80 }),
             new LvsChange.UpdateDestination(Web, new IpvsDestination { Address = IPAddress.Parse("10.0.1.3"), Port = 80, Weight = 9, ForwardingMethod = IpvsForwardingMethod.Masquerade }),
         ], [], CancellationToken.None);
-        await Poll.UntilAsync(() => Destinations().SequenceEqual(["-> 10.0.1.2:80 Masq 3", "-> 10.0.1.3:80 Masq 1"]), TimeSpan.FromSeconds(5), "the table put back");
+        await Poll.UntilAsync(() => Destinations().SequenceEqual(["-> 10.0.1.2:80 Masq 3", "-> 10.0.1.3:80 Masq 1"]), Patience, "the table put back");
         Assert.Equal(before + 2 + 2, _backend.Writes); // the two edits, then exactly two repairs
         Assert.Equal(1ul, _reconciler.Counters()["out_of_band_repairs"]);
     }
@@ -68,11 +74,11 @@ public sealed class ReconcilerTests : IAsyncLifetime
         _backend.Log.Clear();
         // checkd: 10.0.1.3 is down (removed), 10.0.1.2 keeps its weight.
         _reconciler.SetDestinations([Configs.Set(Configs.Key("10.0.0.1", 80), ("10.0.1.2", 80, 3))], replaceAll: true);
-        await Poll.UntilAsync(() => Destinations().SequenceEqual(["-> 10.0.1.2:80 Masq 3"]), TimeSpan.FromSeconds(5), "10.0.1.3 removed");
+        await Poll.UntilAsync(() => Destinations().SequenceEqual(["-> 10.0.1.2:80 Masq 3"]), Patience, "10.0.1.3 removed");
         Assert.Equal(["DeleteDestination"], _backend.Log);
         // inhibit_on_failure: back with weight 0.
         _reconciler.SetDestinations([Configs.Set(Configs.Key("10.0.0.1", 80), ("10.0.1.2", 80, 3), ("10.0.1.3", 80, 0))], replaceAll: false);
-        await Poll.UntilAsync(() => Destinations().SequenceEqual(["-> 10.0.1.2:80 Masq 3", "-> 10.0.1.3:80 Masq 0"]), TimeSpan.FromSeconds(5), "10.0.1.3 inhibited");
+        await Poll.UntilAsync(() => Destinations().SequenceEqual(["-> 10.0.1.2:80 Masq 3", "-> 10.0.1.3:80 Masq 0"]), Patience, "10.0.1.3 inhibited");
         Assert.Equal(["DeleteDestination", "AddDestination"], _backend.Log);
     }
 
@@ -117,11 +123,11 @@ public sealed class ReconcilerTests : IAsyncLifetime
         await _reconciler.ApplyConfigAsync(Fast(config), CancellationToken.None);
         Assert.Equal("backup sync daemon (mcast=eth0, syncid=7)", Assert.Single(_backend.Daemons).ToString());
         _reconciler.SetVrrpStates(new Dictionary<string, bool> { ["VI_1"] = true });
-        await Poll.UntilAsync(() => _backend.Daemons.Count == 1 && _backend.Daemons[0].State == IpvsDaemonState.Master, TimeSpan.FromSeconds(5), "master daemon");
+        await Poll.UntilAsync(() => _backend.Daemons.Count == 1 && _backend.Daemons[0].State == IpvsDaemonState.Master, Patience, "master daemon");
         await _backend.StopSyncDaemonAsync(IpvsDaemonState.Master, CancellationToken.None);
-        await Poll.UntilAsync(() => _backend.Daemons.Count == 1, TimeSpan.FromSeconds(5), "master daemon restarted");
+        await Poll.UntilAsync(() => _backend.Daemons.Count == 1, Patience, "master daemon restarted");
         _reconciler.SetVrrpStates(new Dictionary<string, bool> { ["VI_1"] = false });
-        await Poll.UntilAsync(() => _backend.Daemons.Count == 1 && _backend.Daemons[0].State == IpvsDaemonState.Backup, TimeSpan.FromSeconds(5), "backup daemon");
+        await Poll.UntilAsync(() => _backend.Daemons.Count == 1 && _backend.Daemons[0].State == IpvsDaemonState.Backup, Patience, "backup daemon");
         await _reconciler.StopAsync();
         Assert.Empty(_backend.Daemons);
     }

@@ -29,6 +29,9 @@ public sealed class NftablesBackend : ILvsBackend
 
     public bool HasSyncDaemon => false;
 
+    /// <summary>The whole plan in one transaction: each nft run loads the table again.</summary>
+    public int ChangesPerApply => int.MaxValue;
+
     public async Task<string> VersionAsync(CancellationToken cancellationToken)
     {
         var r = await RunAsync(["--version"], null, cancellationToken).ConfigureAwait(false);
