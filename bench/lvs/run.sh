@@ -43,10 +43,17 @@ http {
   access_log off;
   client_body_temp_path $d/tmp/body; proxy_temp_path $d/tmp/proxy; fastcgi_temp_path $d/tmp/fastcgi;
   uwsgi_temp_path $d/tmp/uwsgi; scgi_temp_path $d/tmp/scgi;
-  server { listen 10.99.$((i + 1)).2:80 backlog 4096; root $d/www; }
+  server { listen 10.99.$((i + 1)).2:80 backlog=4096; root $d/www; }
 }
 NGINX
   ip netns exec "$id-rs$i" nginx -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;' & pids+=($!)
+done
+# Each real server must answer directly before the director is started (nginx exits at once on a
+# config error, e.g. "backlog 4096" instead of "backlog=4096"; the first run of this script did).
+for i in 1 2; do
+  for _ in $(seq 1 50); do ip netns exec "$id-cl" curl -s -m 1 "http://10.99.$((i + 1)).2/" >/dev/null 2>&1 && break; sleep 0.1; done
+  ip netns exec "$id-cl" curl -s -m 1 "http://10.99.$((i + 1)).2/" >/dev/null ||
+    { echo "real server rs$i (10.99.$((i + 1)).2:80) does not answer"; cat "$work/rs$i/error.log" 2>/dev/null; exit 1; }
 done
 cat > "$work/keepalived.conf" <<'CONF'
 virtual_server 10.99.1.100 80 {
