@@ -15,3 +15,7 @@ run "Failover: Vigil and keepalived in the same lab (bench/results/failover.md)"
   dotnet run -c Release --project bench/failover -- --out bench/results/failover.md
 run "Footprint: RSS/PSS and startup of a VRRP-only node vs keepalived and the AOT gRPC floor (bench/results/footprint.md)" \
   bash bench/footprint/run.sh
+run "LVS: requests/s through a vigil-ipvsd VIP vs direct and a hand-written nft DNAT (bench/results/lvs-requests.txt; see lvs.md)" \
+  bash -c 'bash bench/lvs/run.sh 7 5 4 | tee bench/results/lvs-requests.txt'
+run "LVS: programming 1000 x 10 by vigil-ipvsd vs nft -f / ipvsadm -R (bench/results/lvs-reconcile.txt; see lvs.md)" \
+  bash -c 'bash bench/lvs/reconcile.sh 1000 10 5 | tee bench/results/lvs-reconcile.txt'

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench/lvs: requests/s to a VIP load-balanced by vigil-ipvsd (nftables backend on kernels
-# without IPVS) against the same client talking to a real server directly through the same
-# director (routed, no load balancer), in the same run; rounds alternate so drift hits both.
-#   bench/lvs/run.sh [ROUNDS] [SECONDS] [THREADS]   (as root; writes bench/results/lvs-requests.txt)
+# without IPVS) against, in the same run, (a) the same client talking to a real server directly
+# through the same director (routed, no load balancer) and (b) a second VIP balanced by a minimal
+# hand-written nftables DNAT (numgen inc over the same two real servers, no counters): the
+# kernel's NAT alone. Rounds alternate (direct, hand DNAT, vigil VIP) so drift hits all three.
+#   bench/lvs/run.sh [ROUNDS] [SECONDS] [THREADS]   (as root; prints every round and the medians)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${VIGIL_OUT:-$here/../../out}
@@ -28,8 +30,22 @@ link cl eth0 dir eth0 10.99.1.10/24 10.99.1.1/24
 link dir eth1 rs1 eth0 10.99.2.1/24 10.99.2.2/24
 link dir eth2 rs2 eth0 10.99.3.1/24 10.99.3.2/24
 ip -n "$id-dir" addr add 10.99.1.100/24 dev eth0
+ip -n "$id-dir" addr add 10.99.1.101/24 dev eth0
+# The baseline load balancer: one rule, the kernel's DNAT, on 10.99.1.101.
+ip netns exec "$id-dir" nft -f - <<'NFT'
+table ip vglb_base {
+  chain pre {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr 10.99.1.101 tcp dport 80 dnat to numgen inc mod 2 map { 0 : 10.99.2.2, 1 : 10.99.3.2 }
+  }
+}
+NFT
 ip netns exec "$id-dir" sysctl -qw net.ipv4.ip_forward=1
 ip -n "$id-cl" route add 10.99.0.0/16 via 10.99.1.1
+# One connection per request: ~20,000 client ports per arm sit in TIME_WAIT for 60 s; with the
+# default 28,000 ports the arm run last found its connect() searching a nearly full range (the
+# first run measured the order, not the load balancer). All ports, and TIME_WAIT reuse.
+ip netns exec "$id-cl" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
 for i in 1 2; do
   ip -n "$id-rs$i" route add default via "10.99.$((i + 1)).1"
   d=$work/rs$i; mkdir -p "$d/www" "$d/tmp"; echo "rs$i" > "$d/www/index.html"
@@ -73,15 +89,23 @@ done
 ip netns exec "$id-cl" curl -s -m 1 http://10.99.1.100/ >/dev/null || { echo "the VIP does not answer"; cat "$work/controld.log"; exit 1; }
 backend=$("$out/vigilctl" --run-dir "$work/run" lvs --json | grep -o '"backend": "[a-z]*"' | head -1 | cut -d'"' -f4)
 python=$(command -v python3)
-direct=(); vip=()
+ip netns exec "$id-cl" curl -s -m 1 http://10.99.1.101/ >/dev/null || { echo "the baseline DNAT VIP does not answer"; exit 1; }
+direct=(); base=(); vip=()
+arm() { ip netns exec "$id-cl" "$python" "$here/load.py" "$1" 80 "$secs" "$threads"; }
 for r in $(seq 1 "$rounds"); do
-  read -r d de < <(ip netns exec "$id-cl" "$python" "$here/load.py" 10.99.2.2 80 "$secs" "$threads")
-  read -r v ve < <(ip netns exec "$id-cl" "$python" "$here/load.py" 10.99.1.100 80 "$secs" "$threads")
-  echo "round $r: direct $d req/s ($de errors), VIP $v req/s ($ve errors)"
-  direct+=("$d"); vip+=("$v")
+  # The order rotates (direct first, then the hand DNAT first, then vigil first, ...).
+  case $((r % 3)) in
+    1) read -r d de < <(arm 10.99.2.2); read -r b be < <(arm 10.99.1.101); read -r v ve < <(arm 10.99.1.100) ;;
+    2) read -r b be < <(arm 10.99.1.101); read -r v ve < <(arm 10.99.1.100); read -r d de < <(arm 10.99.2.2) ;;
+    0) read -r v ve < <(arm 10.99.1.100); read -r d de < <(arm 10.99.2.2); read -r b be < <(arm 10.99.1.101) ;;
+  esac
+  echo "round $r: direct $d req/s ($de errors), hand DNAT $b req/s ($be errors), vigil VIP $v req/s ($ve errors) (load $(cut -d' ' -f1 /proc/loadavg))"
+  direct+=("$d"); base+=("$b"); vip+=("$v")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-md=$(median "${direct[@]}"); mv=$(median "${vip[@]}")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+md=$(median "${direct[@]}"); mb=$(median "${base[@]}"); mv=$(median "${vip[@]}")
 echo "backend $backend, $threads threads, $rounds rounds of $secs s, one TCP connection per request"
-echo "median direct $md req/s, median VIP $mv req/s, ratio VIP/direct $(awk -v a="$mv" -v b="$md" 'BEGIN {printf "%.2f", a / b}')"
+echo "median direct $md req/s, median hand DNAT $mb req/s, median vigil VIP $mv req/s"
+echo "ratio vigil VIP/direct $(ratio "$mv" "$md"), vigil VIP/hand DNAT $(ratio "$mv" "$mb"), hand DNAT/direct $(ratio "$mb" "$md")"
 "$out/vigilctl" --run-dir "$work/run" lvs --stats
