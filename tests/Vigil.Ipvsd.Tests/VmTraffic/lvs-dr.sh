@@ -42,15 +42,15 @@ MAC_RS2=$(ip netns exec rs2 cat /sys/class/net/eth0/address)
 # Who the client's HTTP replies come from (by source MAC), and what the director sees of them.
 if ip netns exec client nft -f - <<NFT
 table inet t {
+  counter from_dir {}
+  counter from_rs1 {}
+  counter from_rs2 {}
   chain in {
     type filter hook prerouting priority 0;
     ip saddr $VIP tcp sport 80 ether saddr $MAC_DIR counter name from_dir
     ip saddr $VIP tcp sport 80 ether saddr $MAC_RS1 counter name from_rs1
     ip saddr $VIP tcp sport 80 ether saddr $MAC_RS2 counter name from_rs2
   }
-  counter from_dir {}
-  counter from_rs1 {}
-  counter from_rs2 {}
 }
 NFT
 then

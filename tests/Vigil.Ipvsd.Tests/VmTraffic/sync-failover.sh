@@ -169,13 +169,14 @@ echo "--- end"
 
 ip netns exec client python3 /tmp/client.py $VIP &
 CLIENT=$!
-# The connection synced to d2 (IPVS syncs a connection at its 3rd packet).
+# The connection going (5 exchanges) and, with sync, on d2 (IPVS syncs a connection at its 3rd packet).
 i=0
-while [ "$SYNC" = on ] && [ $i -lt 100 ]; do
-  ip netns exec d2 ipvsadm -Lnc | grep -q 'ESTABLISHED.*10.61.0.11:80' && break
+while [ $i -lt 200 ]; do
+  [ "$(grep -c '^ok' /tmp/client.log 2>/dev/null)" -ge 5 ] \
+    && { [ "$SYNC" != on ] || ip netns exec d2 ipvsadm -Lnc | grep -q 'ESTABLISHED.*10.61.0.11:80'; } && break
   sleep 0.1; i=$((i+1))
 done
-sleep 2
+sleep 1
 echo "R ok_before=$(grep -c '^ok' /tmp/client.log)"
 echo "--- d1 ipvsadm -Lnc"; ip netns exec d1 ipvsadm -Lnc
 echo "--- d2 ipvsadm -Lnc"; ip netns exec d2 ipvsadm -Lnc
