@@ -9,7 +9,9 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 T0=$(ms)
 log() { echo "[$(( $(ms) - T0 )) ms] $*"; }
 
-modprobe nf_tables 2>/dev/null
+# The guest kernel cannot autoload modules (its modprobe path is in the initramfs): named
+# counters need nft_objref.
+modprobe nf_tables 2>/dev/null; modprobe nft_objref 2>/dev/null
 ip link add br0 type bridge
 ip link set br0 up
 i=0
