@@ -17,130 +17,70 @@ namespace Vigil.Checkd.Daemon;
 /// back to the host's interface addresses (what keepalived's checker watches); the follower
 /// reconnects when vrrpd comes back (a restart, or a vrrpd started after checkd).
 /// </summary>
-internal sealed partial class VrrpFollower : IAsyncDisposable
+internal sealed partial class VrrpFollower : StreamFollower
 {
     private readonly CheckEngine _engine;
-    private readonly string _socketPath;
     private readonly ILogger _logger;
-    private readonly TimeSpan _retryInterval;
-    private readonly object _gate = new();
-    private CancellationTokenSource? _cts;
-    private Task? _loop;
+    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
 
     public VrrpFollower(CheckEngine engine, string socketPath, ILogger logger, TimeSpan? retryInterval = null)
+        : base(socketPath, retryInterval ?? TimeSpan.FromSeconds(1))
     {
         _engine = engine;
-        _socketPath = socketPath;
         _logger = logger;
-        _retryInterval = retryInterval ?? TimeSpan.FromSeconds(1);
     }
 
-    /// <summary>Whether an instance stream is established (tests and diagnostics).</summary>
-    public bool Connected { get; private set; }
-
-    /// <summary>Starts following (idempotent) or stops and forgets vrrpd's instances.</summary>
+    /// <summary>
+    /// Starts following (idempotent) or stops and forgets vrrpd's instances. Changes run in
+    /// order, so a start after a stop waits until the old loop has forgotten its instances.
+    /// </summary>
     public void SetEnabled(bool enabled)
     {
-        lock (_gate)
+        lock (_known)
         {
-            if (enabled && _loop is null)
+            _transition = _transition.ContinueWith(async _ =>
             {
-                _cts = new CancellationTokenSource();
-                var token = _cts.Token;
-                _loop = Task.Run(() => RunAsync(token), CancellationToken.None);
-            }
-            else if (!enabled && _loop is not null)
-            {
-                _ = StopAsync();
-            }
+                if (enabled) Start();
+                else await StopAsync().ConfigureAwait(false);
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
         }
     }
 
-    public async Task StopAsync()
-    {
-        Task? loop;
-        CancellationTokenSource? cts;
-        lock (_gate)
-        {
-            (loop, cts, _loop, _cts) = (_loop, _cts, null, null);
-        }
-        if (loop is null || cts is null) return;
-        await cts.CancelAsync().ConfigureAwait(false);
-        await loop.ConfigureAwait(false);
-        cts.Dispose();
-    }
+    private Task _transition = Task.CompletedTask;
 
-    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+    protected override void OnLost(string reason) => LogLost(SocketPath, reason);
 
-    private async Task RunAsync(CancellationToken stopping)
+    /// <summary>The engine stopped: nothing left to feed.</summary>
+    protected override bool EndsFollowing(Exception e) => e is CheckdUnavailableException;
+
+    /// <summary>vrrpd is gone: its instances say nothing any more; the host's addresses decide.</summary>
+    protected override Task OnDisconnectedAsync() => ForgetAsync();
+
+    /// <summary>
+    /// Following stopped (ha_suspend removed by a reload, or shutdown): leave no instance behind
+    /// that a later follower would not know to remove.
+    /// </summary>
+    protected override async Task OnStoppedAsync()
     {
-        var known = new HashSet<string>(StringComparer.Ordinal);
-        while (!stopping.IsCancellationRequested)
+        try
         {
-            try
-            {
-                if (File.Exists(_socketPath))
-                {
-                    await FollowAsync(known, stopping).ConfigureAwait(false);
-                }
-            }
-            catch (RpcException e)
-            {
-                if (Connected) LogLost(_socketPath, e.Status.Detail);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (CheckdUnavailableException)
-            {
-                return; // the engine stopped
-            }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or HttpRequestException)
-            {
-                if (Connected) LogLost(_socketPath, e.Message);
-            }
-            Connected = false;
-            if (known.Count > 0)
-            {
-                // vrrpd is gone: its instances say nothing any more; the host's addresses decide.
-                known.Clear();
-                try
-                {
-                    await _engine.ClearVrrpInstancesAsync(CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (CheckdUnavailableException)
-                {
-                    return;
-                }
-            }
-            try
-            {
-                await Task.Delay(_retryInterval, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            await ForgetAsync().ConfigureAwait(false);
         }
-        Connected = false;
-        if (known.Count > 0)
+        catch (CheckdUnavailableException)
         {
-            // Following stopped (ha_suspend removed by a reload, or shutdown): leave no instance
-            // behind that a later follower would not know to remove.
-            try
-            {
-                await _engine.ClearVrrpInstancesAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (CheckdUnavailableException)
-            {
-            }
         }
     }
 
-    private async Task FollowAsync(HashSet<string> known, CancellationToken stopping)
+    private async Task ForgetAsync()
     {
-        using var channel = UnixChannel.Open(_socketPath);
+        if (_known.Count == 0) return;
+        _known.Clear();
+        await _engine.ClearVrrpInstancesAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    protected override async Task FollowAsync(UnixChannel channel, CancellationToken stopping)
+    {
+        var known = _known;
         var snapshot = new Dictionary<string, VrrpInstanceState>(StringComparer.Ordinal);
         var inSnapshot = true;
         using var watch = new VrrpService.VrrpServiceClient(channel.Invoker).WatchInstances(new WatchInstancesRequest(), cancellationToken: stopping);
@@ -163,7 +103,7 @@ internal sealed partial class VrrpFollower : IAsyncDisposable
                     known.Clear();
                     known.UnionWith(snapshot.Keys);
                     Connected = true;
-                    LogFollowing(_socketPath, snapshot.Count, snapshot.Values.Count(s => s.IsMaster));
+                    LogFollowing(SocketPath, snapshot.Count, snapshot.Values.Count(s => s.IsMaster));
                     break;
                 case WatchInstancesResponse.EventOneofCase.Transition:
                     var state = ToState(e.Transition.Instance);
@@ -173,7 +113,6 @@ internal sealed partial class VrrpFollower : IAsyncDisposable
                     break;
             }
         }
-        if (Connected) LogLost(_socketPath, "the stream ended");
     }
 
     /// <summary>An instance as ha_suspend needs it: MASTER or not, and its virtual addresses

@@ -8,82 +8,17 @@ using Vigil.Vrrp.V1;
 
 namespace Vigil.Ipvsd.Daemon;
 
-/// <summary>
-/// Follows one of the node's daemons by its server stream and feeds the reconciler, reconnecting
-/// when the daemon restarts or starts late. Following the daemons directly (instead of relaying
-/// through controld) means a controld restart never stalls a health change.
-/// </summary>
-internal abstract partial class Follower : IAsyncDisposable
-{
-    private readonly string _socketPath;
-    private readonly TimeSpan _retry;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
-    private int _disposed;
-
-    protected Follower(string socketPath, ILogger logger, TimeSpan? retry)
-    {
-        _socketPath = socketPath;
-        _logger = logger;
-        _retry = retry ?? TimeSpan.FromMilliseconds(500);
-    }
-
-    protected readonly ILogger _logger;
-
-    public bool Connected { get; protected set; }
-
-    public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
-
-    protected abstract Task FollowAsync(UnixChannel channel, CancellationToken stopping);
-
-    private async Task RunAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                if (File.Exists(_socketPath))
-                {
-                    using var channel = UnixChannel.Open(_socketPath);
-                    await FollowAsync(channel, stopping).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is RpcException or IOException or System.Net.Sockets.SocketException or HttpRequestException)
-            {
-                if (Connected) LogLost(_socketPath, e.Message);
-            }
-            Connected = false;
-            try
-            {
-                await Task.Delay(_retry, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null) await _loop.ConfigureAwait(false);
-        _stop.Dispose();
-    }
-
-    [LoggerMessage(EventId = 620, Level = LogLevel.Warning, Message = "lost {Socket} ({Reason}); the last state heard stays programmed until it is back")]
-    protected partial void LogLost(string socket, string reason);
-}
+// ipvsd follows checkd and vrrpd itself, not through controld: a controld restart never stalls
+// a health change on its way to the kernel.
 
 /// <summary>checkd's destination sets (WatchCheckResults): the snapshot replaces all, then each change.</summary>
 internal sealed partial class CheckdFollower(Reconciler reconciler, string socketPath, ILogger logger, TimeSpan? retry = null)
-    : Follower(socketPath, logger, retry)
+    : StreamFollower(socketPath, retry ?? TimeSpan.FromMilliseconds(500))
 {
+    private readonly ILogger _logger = logger;
+
+    protected override void OnLost(string reason) => Log.Lost(_logger, SocketPath, reason);
+
     protected override async Task FollowAsync(UnixChannel channel, CancellationToken stopping)
     {
         var snapshot = new List<DestinationSet>();
@@ -116,8 +51,12 @@ internal sealed partial class CheckdFollower(Reconciler reconciler, string socke
 
 /// <summary>vrrpd's instances (WatchInstances): which are MASTER here, for lvs_sync_daemon.</summary>
 internal sealed partial class VrrpFollower(Reconciler reconciler, string socketPath, ILogger logger, TimeSpan? retry = null)
-    : Follower(socketPath, logger, retry)
+    : StreamFollower(socketPath, retry ?? TimeSpan.FromMilliseconds(500))
 {
+    private readonly ILogger _logger = logger;
+
+    protected override void OnLost(string reason) => Log.Lost(_logger, SocketPath, reason);
+
     protected override async Task FollowAsync(UnixChannel channel, CancellationToken stopping)
     {
         var states = new Dictionary<string, bool>(StringComparer.Ordinal);
@@ -148,4 +87,11 @@ internal sealed partial class VrrpFollower(Reconciler reconciler, string socketP
 
     [LoggerMessage(EventId = 622, Level = LogLevel.Information, Message = "vrrp instance {Instance} is {State}")]
     private partial void LogTransition(string instance, string state);
+}
+
+/// <summary>What both followers log when the daemon they follow goes away.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 620, Level = LogLevel.Warning, Message = "lost {Socket} ({Reason}); the last state heard stays programmed until it is back")]
+    public static partial void Lost(ILogger logger, string socket, string reason);
 }
