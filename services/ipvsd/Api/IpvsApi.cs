@@ -59,6 +59,11 @@ internal sealed class IpvsApi(DaemonHost host, Reconciler reconciler) : Ipvs.V1.
     public override async Task WatchStats(WatchStatsRequest request, IServerStreamWriter<WatchStatsResponse> responses, ServerCallContext context)
     {
         ThrowIfStopping();
+        if (request.Interval is { } d && (d.Nanos is < -999_999_999 or > 999_999_999 || (d.Seconds > 0 && d.Nanos < 0) || (d.Seconds < 0 && d.Nanos > 0) || d.Seconds > 86_400))
+        {
+            // ToTimeSpan throws on a non-normalized Duration; Task.Delay on over 49 days.
+            throw new InvalidArgumentException("interval", $"{d.Seconds} s {d.Nanos} ns is not a duration of 100 ms..1 day");
+        }
         var interval = request.Interval?.ToTimeSpan() ?? TimeSpan.FromSeconds(1);
         if (interval < TimeSpan.FromMilliseconds(100)) throw new InvalidArgumentException("interval", $"{interval.TotalMilliseconds} ms is under 100 ms");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping);

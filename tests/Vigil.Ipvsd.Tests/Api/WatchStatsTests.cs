@@ -165,6 +165,20 @@ public sealed class WatchStatsTests : IAsyncLifetime
         Assert.Contains("under 100 ms", e.Status.Detail);
     }
 
+    /// <summary>A Duration that does not normalize (signs differ), and one too long for a timer.</summary>
+    [Theory]
+    [InlineData(1, -1)]
+    [InlineData(-1, 5)]
+    [InlineData(0, 1_000_000_000)]
+    [InlineData(86_401, 0)]
+    public async Task IntervalNotADuration_IsInvalidArgument_NamingTheField(long seconds, int nanos)
+    {
+        using var call = _client.WatchStats(new WatchStatsRequest { Interval = new Duration { Seconds = seconds, Nanos = nanos } });
+        var e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith("interval: ", e.Status.Detail);
+    }
+
     [Fact]
     public async Task Interval100ms_TheMinimum_IsAccepted()
     {
