@@ -252,7 +252,8 @@ public sealed class CheckTypeLabTests(CheckdLab lab, ITestOutputHelper output) :
         var written = DateTimeOffset.UtcNow;
         await File.WriteAllTextAsync(file, "1\n");
         var down = await engine.WaitForTransitionAsync(CheckdLab.WebAddress, 80, CheckerTransition.Down, TimeSpan.FromSeconds(5), written);
-        Assert.InRange(down.At - written, TimeSpan.Zero, TimeSpan.FromSeconds(1.6));
+        // About one delay_loop (1 s) later; slack for CI, where 1.61 s was seen on loaded cores.
+        Assert.InRange(down.At - written, TimeSpan.Zero, TimeSpan.FromSeconds(2.5));
 
         await File.WriteAllTextAsync(file, "0\n");
         await File.WriteAllTextAsync(file + ".w", "3\n");

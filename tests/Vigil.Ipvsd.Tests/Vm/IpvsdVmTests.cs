@@ -7,6 +7,7 @@ namespace Vigil.Ipvsd.Tests.Vm;
 /// the same configuration as the reference (see <see cref="IpvsdVmFixture"/>).
 /// </summary>
 [Trait("Category", "Vm")]
+[Collection(IpvsVmCollection.Name)]
 public sealed class IpvsdVmTests(IpvsdVmFixture vm) : IClassFixture<IpvsdVmFixture>
 {
     private static List<string> CaseNames() =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Vigil.Ipvsd.Tests.Vm;
 using Vigil.Testing;
 using Xunit.Abstractions;
 
@@ -11,9 +12,10 @@ namespace Vigil.Ipvsd.Tests.VmTraffic;
 /// this file; each prints "R KEY=VALUE" result lines, judged here.
 /// </summary>
 [Trait("Category", "Vm")]
+[Collection(IpvsVmCollection.Name)]
 public sealed class VmTrafficTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(6);
 
     private static string Get(Dictionary<string, string> r, string key) =>
         r.TryGetValue(key, out var v) ? v : throw new Xunit.Sdk.XunitException($"no result {key}; have {string.Join(", ", r.Select(kv => kv.Key + "=" + kv.Value))}");
