@@ -17,6 +17,17 @@ public sealed class VmTrafficTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(6);
 
+    /// <summary>
+    /// The programs go into the share: the guest mounts a tmpfs of its own on /tmp, so out/ of a
+    /// clone under /tmp (CI's fresh clone) is not there in the guest.
+    /// </summary>
+    private static async Task ShareAsync(string share, string env)
+    {
+        var programs = Path.Combine(share, "out");
+        await Shell.CheckAsync("cp", "-a", RepoPaths.Out, programs);
+        await File.WriteAllTextAsync(Path.Combine(share, "env.sh"), $"OUT='{programs}'\n{env}");
+    }
+
     private static string Get(Dictionary<string, string> r, string key) =>
         r.TryGetValue(key, out var v) ? v : throw new Xunit.Sdk.XunitException($"no result {key}; have {string.Join(", ", r.Select(kv => kv.Key + "=" + kv.Value))}");
 
@@ -43,7 +54,7 @@ public sealed class VmTrafficTests(ITestOutputHelper output)
     {
         var vm = await IpvsVm.GetAsync();
         var text = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "VmTraffic", "lvs-dr.sh"));
-        var run = await vm.RunAsync(text, Limit, share => File.WriteAllTextAsync(Path.Combine(share, "env.sh"), $"OUT='{RepoPaths.Out}'\n"));
+        var run = await vm.RunAsync(text, Limit, share => ShareAsync(share, ""));
         output.WriteLine($"boot {run.BootTime.TotalSeconds:0.0} s, whole run {run.Elapsed.TotalSeconds:0.0} s, exit {run.ExitCode}");
         output.WriteLine(run.Output);
         Assert.True(run.Ok, run.Output);
@@ -85,7 +96,7 @@ public sealed class VmTrafficTests(ITestOutputHelper output)
     {
         var vm = await IpvsVm.GetAsync();
         var text = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "VmTraffic", "sync-failover.sh"));
-        var run = await vm.RunAsync(text, Limit, share => File.WriteAllTextAsync(Path.Combine(share, "env.sh"), $"OUT='{RepoPaths.Out}'\nSYNC={(sync ? "on" : "off")}\n"));
+        var run = await vm.RunAsync(text, Limit, share => ShareAsync(share, $"SYNC={(sync ? "on" : "off")}\n"));
         output.WriteLine($"boot {run.BootTime.TotalSeconds:0.0} s, whole run {run.Elapsed.TotalSeconds:0.0} s, exit {run.ExitCode}");
         output.WriteLine(run.Output);
         Assert.True(run.Ok, run.Output);

@@ -4,6 +4,7 @@
 # Lines "R KEY=VALUE" are results read by the test; the rest is the log.
 set -u
 . "$VM_SHARE/env.sh"
+[ -x "$OUT/vigil-controld" ] || { echo "no $OUT/vigil-controld in the guest"; exit 1; }
 VIP=10.50.0.100
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 T0=$(ms)

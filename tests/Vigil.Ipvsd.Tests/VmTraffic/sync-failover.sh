@@ -6,6 +6,7 @@
 # Lines "R KEY=VALUE" are results read by the test; the rest is the log.
 set -u
 . "$VM_SHARE/env.sh"
+[ -x "$OUT/vigil-controld" ] || { echo "no $OUT/vigil-controld in the guest"; exit 1; }
 VIP=10.60.0.100
 GW=10.61.0.254
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
