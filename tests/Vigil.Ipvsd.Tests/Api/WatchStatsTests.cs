@@ -104,8 +104,11 @@ public sealed class WatchStatsTests : IAsyncLifetime
             Assert.True(m.Stats.Counters["configurations_applied"] == 1, "the daemon's counters are in every message");
         }
         // The daemon's own counters are read again each time, not once: reconciles at 100 ms move.
-        Assert.True(messages[^1].Stats.Counters["reconciles"] > messages[0].Stats.Counters["reconciles"],
-            $"reconciles {messages[0].Stats.Counters["reconciles"]} .. {messages[^1].Stats.Counters["reconciles"]}");
+        // Read on until they do (CI once saw no reconcile within these 1.5 s on loaded cores); a
+        // stream that resends its first counters never gets there and fails on Patience.
+        var first = messages[0].Stats.Counters["reconciles"];
+        var more = await TakeAsync(call.ResponseStream, 1, m => m.Stats.Counters["reconciles"] > first);
+        Assert.True(more[^1].Stats.Counters["reconciles"] > first, $"reconciles {first} .. {more[^1].Stats.Counters["reconciles"]}");
 
         // Spaced by the interval: never sooner (the delay follows each write), and not the 1 s
         // default either (the median gap; one slow tick on a loaded machine does not decide).
