@@ -23,7 +23,7 @@ namespace Vigil.Ipvsd.Tests.Api;
 public sealed class WatchStatsTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly KernelService Web = new() { Address = IPAddress.Parse("10.0.0.1"), Port = 80, Scheduler = "" };
+    private static readonly KernelService Web = Configs.WebService;
 
     private readonly MemoryBackend _backend = new();
     private readonly string _dir = Directory.CreateTempSubdirectory("vigil-ipvsd-ws-").FullName;
@@ -36,13 +36,11 @@ public sealed class WatchStatsTests : IAsyncLifetime
     {
         var (host, _) = DaemonHost.Create(VigilPaths.Ipvsd, ["--run-dir", _dir]);
         _host = host!;
-        _reconciler = new Reconciler((_, _) => Task.FromResult<(ILvsBackend, string?)>((_backend, null)), NullLoggerFactory.Instance);
+        _reconciler = Configs.Reconciler(_backend);
         _host.Server.AddService(new IpvsApi(_host, _reconciler), Ipvs.V1.IpvsService.Descriptor.FullName);
         await _host.Server.StartAsync();
         _reconciler.Start();
-        var config = Configs.Ipvs(Configs.Web);
-        config.Globals.ReconcileInterval = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(100));
-        await _reconciler.ApplyConfigAsync(config, CancellationToken.None);
+        await _reconciler.ApplyConfigAsync(Configs.Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
         _channel = UnixChannel.Open(_host.SocketPath);
         _client = new Ipvs.V1.IpvsService.IpvsServiceClient(_channel.Invoker);
     }

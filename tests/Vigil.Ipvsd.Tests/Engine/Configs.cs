@@ -1,6 +1,8 @@
 using Vigil.Check.V1;
 using Vigil.Config;
 using Vigil.Controld.Dispatch;
+using Vigil.Ipvsd.Backends;
+using Vigil.Ipvsd.Engine;
 using IpvsConfig = Vigil.Ipvs.V1.IpvsConfig;
 
 namespace Vigil.Ipvsd.Tests.Engine;
@@ -14,6 +16,20 @@ internal static class Configs
         Assert.True(result.Config is not null, string.Join("\n", result.Diagnostics));
         return IpvsConfigMapper.ToProto(result.Config!);
     }
+
+    /// <summary>The kernel service of <see cref="Web"/>.</summary>
+    public static readonly Netlink.Ipvs.IpvsService WebService = new() { Address = System.Net.IPAddress.Parse("10.0.0.1"), Port = 80, Scheduler = "" };
+
+    /// <summary>The configuration with a reconcile every 100 ms, so periodic passes come quickly.</summary>
+    public static IpvsConfig Fast(IpvsConfig config)
+    {
+        config.Globals.ReconcileInterval = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMilliseconds(100));
+        return config;
+    }
+
+    /// <summary>A reconciler (not started) whose backend is <paramref name="backend"/>.</summary>
+    public static Reconciler Reconciler(MemoryBackend backend) =>
+        new((_, _) => Task.FromResult<(ILvsBackend, string?)>((backend, null)), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
 
     public static DestinationSet Set(VirtualServerKey key, params (string Address, uint Port, int Weight)[] destinations)
     {

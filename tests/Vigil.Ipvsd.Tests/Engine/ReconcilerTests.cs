@@ -22,27 +22,21 @@ public sealed class ReconcilerTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _reconciler = new Reconciler((_, _) => Task.FromResult<(ILvsBackend, string?)>((_backend, null)), NullLoggerFactory.Instance);
+        _reconciler = Configs.Reconciler(_backend);
         _reconciler.Start();
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync() => await _reconciler.DisposeAsync();
 
-    private static IpvsConfig Fast(IpvsConfig config)
-    {
-        config.Globals.ReconcileInterval = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(100));
-        return config;
-    }
-
-    private static readonly IpvsService Web = new() { Address = IPAddress.Parse("10.0.0.1"), Port = 80, Scheduler = "" };
+    private static readonly IpvsService Web = Configs.WebService;
 
     private List<string> Destinations() => _backend.Table[Web.Key].Destinations.Select(d => d.ToString()).Order(StringComparer.Ordinal).ToList();
 
     [Fact]
     public async Task ApplyConfig_ProgramsServiceAndServers_ThenNothingWhileNothingChanges()
     {
-        var outcome = await _reconciler.ApplyConfigAsync(Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
+        var outcome = await _reconciler.ApplyConfigAsync(Configs.Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
         Assert.Equal((1, 0, 0, 3), (outcome.Added, outcome.Removed, outcome.Kept, outcome.Changes));
         Assert.Equal(["-> 10.0.1.2:80 Masq 3", "-> 10.0.1.3:80 Masq 1"], Destinations());
         var reconciles = _reconciler.Counters()["reconciles"];
@@ -55,7 +49,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
     [Fact]
     public async Task OutOfBandEdits_PutBackAtTheNextReconcile_AndCounted()
     {
-        await _reconciler.ApplyConfigAsync(Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
+        await _reconciler.ApplyConfigAsync(Configs.Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
         var before = _backend.Writes;
         // As `ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.2:80` and `ipvsadm -e ... -w 9` would.
         await _backend.ApplyAsync([
@@ -70,7 +64,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
     [Fact]
     public async Task DestinationSets_ChangeOnlyTheServersThatChanged()
     {
-        await _reconciler.ApplyConfigAsync(Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
+        await _reconciler.ApplyConfigAsync(Configs.Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
         _backend.Log.Clear();
         // checkd: 10.0.1.3 is down (removed), 10.0.1.2 keeps its weight.
         _reconciler.SetDestinations([Configs.Set(Configs.Key("10.0.0.1", 80), ("10.0.1.2", 80, 3))], replaceAll: true);
@@ -88,9 +82,9 @@ public sealed class ReconcilerTests : IAsyncLifetime
         var foreign = new IpvsService { Address = IPAddress.Parse("192.0.2.1"), Port = 25, Scheduler = "rr" };
         await _backend.ApplyAsync([new LvsChange.AddService(foreign)], [], CancellationToken.None);
         var two = Configs.Web + Configs.Web.Replace("10.0.0.1 80", "10.0.0.2 80");
-        var first = await _reconciler.ApplyConfigAsync(Fast(Configs.Ipvs(two)), CancellationToken.None);
+        var first = await _reconciler.ApplyConfigAsync(Configs.Fast(Configs.Ipvs(two)), CancellationToken.None);
         Assert.Equal(3, _backend.Table.Count);
-        var second = await _reconciler.ApplyConfigAsync(Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
+        var second = await _reconciler.ApplyConfigAsync(Configs.Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
         Assert.Equal((2, 1, 1, 1), (first.Added, second.Removed, second.Kept, second.Changes));
         Assert.Equal(["TCP  10.0.0.1:80 wrr", "TCP  192.0.2.1:25 rr"], _backend.Table.Values.Select(e => e.Service.ToString()).Order(StringComparer.Ordinal));
         await _reconciler.StopAsync();
@@ -102,7 +96,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
     {
         await _backend.ApplyAsync([new LvsChange.AddService(new IpvsService { Address = IPAddress.Parse("192.0.2.1"), Port = 25 })], [], CancellationToken.None);
         var config = Configs.Ipvs("global_defs {\n lvs_flush\n lvs_flush_on_stop\n lvs_timeouts tcp 7200 tcpfin 120 udp 300\n}\n" + Configs.Web);
-        await _reconciler.ApplyConfigAsync(Fast(config), CancellationToken.None);
+        await _reconciler.ApplyConfigAsync(Configs.Fast(config), CancellationToken.None);
         Assert.Equal(1, _backend.Flushes);
         Assert.Single(_backend.Table);
         Assert.Equal(new IpvsTimeouts(TimeSpan.FromSeconds(7200), TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(300)), _backend.Timeouts);
@@ -120,7 +114,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
              priority 100
              virtual_ipaddress { 10.0.0.1 } }
             """ + Configs.Web);
-        await _reconciler.ApplyConfigAsync(Fast(config), CancellationToken.None);
+        await _reconciler.ApplyConfigAsync(Configs.Fast(config), CancellationToken.None);
         Assert.Equal("backup sync daemon (mcast=eth0, syncid=7)", Assert.Single(_backend.Daemons).ToString());
         _reconciler.SetVrrpStates(new Dictionary<string, bool> { ["VI_1"] = true });
         await Poll.UntilAsync(() => _backend.Daemons.Count == 1 && _backend.Daemons[0].State == IpvsDaemonState.Master, Patience, "master daemon");
@@ -135,7 +129,7 @@ public sealed class ReconcilerTests : IAsyncLifetime
     [Fact]
     public async Task ApplyConfig_Malformed_RefusedAndNothingChanges()
     {
-        await _reconciler.ApplyConfigAsync(Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
+        await _reconciler.ApplyConfigAsync(Configs.Fast(Configs.Ipvs(Configs.Web)), CancellationToken.None);
         var bad = Configs.Ipvs(Configs.Web);
         bad.VirtualServers[0].RealServers[0].Endpoint.Port = 70000;
         var e = await Assert.ThrowsAsync<IpvsConfigException>(() => _reconciler.ApplyConfigAsync(bad, CancellationToken.None));
