@@ -59,13 +59,19 @@ internal sealed class IpvsApi(DaemonHost host, Reconciler reconciler) : Ipvs.V1.
     public override async Task WatchStats(WatchStatsRequest request, IServerStreamWriter<WatchStatsResponse> responses, ServerCallContext context)
     {
         ThrowIfStopping();
-        if (request.Interval is { } d && (d.Nanos is < -999_999_999 or > 999_999_999 || (d.Seconds > 0 && d.Nanos < 0) || (d.Seconds < 0 && d.Nanos > 0) || d.Seconds > 86_400))
+        TimeSpan interval;
+        try
         {
-            // ToTimeSpan throws on a non-normalized Duration; Task.Delay on over 49 days.
-            throw new InvalidArgumentException("interval", $"{d.Seconds} s {d.Nanos} ns is not a duration of 100 ms..1 day");
+            interval = request.Interval?.ToTimeSpan() ?? TimeSpan.FromSeconds(1);
         }
-        var interval = request.Interval?.ToTimeSpan() ?? TimeSpan.FromSeconds(1);
+        catch (InvalidOperationException)
+        {
+            // Google.Protobuf's own check: nanos out of range, or of a sign other than seconds'.
+            throw new InvalidArgumentException("interval", $"{request.Interval!.Seconds} s {request.Interval.Nanos} ns is not a normalized duration");
+        }
         if (interval < TimeSpan.FromMilliseconds(100)) throw new InvalidArgumentException("interval", $"{interval.TotalMilliseconds} ms is under 100 ms");
+        // Task.Delay refuses more than about 49 days; a day is already far past any use.
+        if (interval > TimeSpan.FromDays(1)) throw new InvalidArgumentException("interval", $"{interval.TotalSeconds} s is over a day");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping);
         try
         {
