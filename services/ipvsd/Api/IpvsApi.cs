@@ -130,7 +130,7 @@ internal sealed class IpvsApi(DaemonHost host, Reconciler reconciler) : Ipvs.V1.
             Ipv6 = s.Family == AddressFamily.InterNetworkV6,
             Scheduler = s.Scheduler,
             PersistenceTimeout = (s.Flags & IpvsServiceFlags.Persistent) != 0 ? s.PersistenceTimeout : 0,
-            PersistenceGranularity = (s.Flags & IpvsServiceFlags.Persistent) != 0 && s.PersistenceNetmask is int n ? Granularity(n, s.Family) : "",
+            PersistenceGranularity = (s.Flags & IpvsServiceFlags.Persistent) != 0 && s.PersistenceNetmask is int n ? PersistenceGranularity.Format(n, s.Family) : "",
             PersistenceEngine = s.PersistenceEngine ?? "",
             Counters = ToProto(s.Stats),
             VirtualServer = owner,
@@ -148,14 +148,6 @@ internal sealed class IpvsApi(DaemonHost host, Reconciler reconciler) : Ipvs.V1.
             Counters = ToProto(d.Stats),
         }));
         return v;
-    }
-
-    /// <summary>ipvsadm prints the IPv4 granularity as a netmask, IPv6 as a prefix length.</summary>
-    private static string Granularity(int prefix, AddressFamily family)
-    {
-        if (family == AddressFamily.InterNetworkV6) return prefix.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var mask = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
-        return new System.Net.IPAddress(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(mask)).ToString();
     }
 
     /// <summary>Flag names as ipvsadm -Ln prints them (the scheduler bits depend on the scheduler).</summary>

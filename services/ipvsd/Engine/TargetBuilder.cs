@@ -158,23 +158,9 @@ public static class TargetBuilder
             Scheduler = string.IsNullOrEmpty(vs.Scheduler) ? "wlc" : vs.Scheduler,
             Flags = flags,
             PersistenceTimeout = vs.PersistenceTimeout is { } t ? (uint)Math.Max(1, t.ToTimeSpan().TotalSeconds) : 0,
-            PersistenceNetmask = Granularity(vs.PersistenceGranularity, id.Family),
+            PersistenceNetmask = PersistenceGranularity.Parse(vs.PersistenceGranularity, id.Family),
             PersistenceEngine = string.IsNullOrEmpty(vs.PersistenceEngine) ? null : vs.PersistenceEngine,
         };
-    }
-
-    /// <summary>persistence_granularity: an IPv4 netmask ("255.255.255.0") or an IPv6 prefix length; null: one address.</summary>
-    private static int? Granularity(string text, AddressFamily family)
-    {
-        if (string.IsNullOrEmpty(text)) return null;
-        if (int.TryParse(text, out var prefix) && prefix >= 1 && prefix <= (family == AddressFamily.InterNetworkV6 ? 128 : 32)) return prefix;
-        if (family == AddressFamily.InterNetwork && IPAddress.TryParse(text, out var mask) && mask.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(mask.GetAddressBytes());
-            var ones = BitOperations.LeadingZeroCount(~bits);
-            if (ones == 32 || bits << ones == 0) return ones;
-        }
-        throw new FormatException($"persistence_granularity: \"{text}\" is not a netmask or prefix length");
     }
 
     /// <summary>
