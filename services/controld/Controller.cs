@@ -5,6 +5,7 @@ using Vigil.Config;
 using Vigil.Config.Diagnostics;
 using Vigil.Config.Model;
 using Vigil.Controld.Dispatch;
+using Vigil.Controld.Events;
 using Vigil.Controld.Supervisor;
 using Vigil.Hosting;
 using Grpc.Core;
@@ -33,7 +34,8 @@ public sealed record ControllerOptions
 /// <summary>
 /// keepalived's parent process, Vigil's way: reads and validates the configuration, starts the
 /// daemons it needs with the same run dir, pushes each its part (and the new one on reload), and
-/// keeps the latest VRRP state it hears from vrrpd for the control API.
+/// follows every plane (VRRP, checks, the load balancer's table) for the control API and the
+/// node's event log.
 /// </summary>
 public sealed partial class Controller : IAsyncDisposable
 {
@@ -41,19 +43,26 @@ public sealed partial class Controller : IAsyncDisposable
     private readonly ControllerOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
-    private readonly ConcurrentDictionary<string, Instance> _instances = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly VrrpPlaneFollower _vrrpFollower;
+    private readonly CheckPlaneFollower _checkFollower;
+    private readonly LvsTableFollower _lvsFollower;
     private ChildProcess? _vrrpd;
     private ChildProcess? _checkd;
     private ChildProcess? _ipvsd;
-    private Task? _relay;
 
     public Controller(DaemonHost host, ControllerOptions options)
     {
         _host = host;
         _options = options;
         _logger = host.LoggerFactory.CreateLogger("vigil-controld");
+        _vrrpFollower = new VrrpPlaneFollower(Events, VigilPaths.Socket(host.RunDir, VigilPaths.Vrrpd), _logger);
+        _checkFollower = new CheckPlaneFollower(Events, VigilPaths.Socket(host.RunDir, VigilPaths.Checkd), _logger);
+        _lvsFollower = new LvsTableFollower(Events, VigilPaths.Socket(host.RunDir, VigilPaths.Ipvsd), _logger);
     }
+
+    /// <summary>The node's ordered event log (WatchEvents).</summary>
+    public EventJournal Events { get; } = new();
 
     public KeepalivedConfig? Config { get; private set; }
     public DateTime ConfigLoadedAt { get; private set; }
@@ -62,7 +71,14 @@ public sealed partial class Controller : IAsyncDisposable
 
     public IEnumerable<ChildProcess> Children => new[] { _vrrpd, _checkd, _ipvsd }.OfType<ChildProcess>();
 
-    public IReadOnlyCollection<Instance> Instances => _instances.Values.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
+    /// <summary>The VRRP instances as vrrpd's event stream last reported them.</summary>
+    public IReadOnlyCollection<Instance> Instances => _vrrpFollower.Instances;
+
+    /// <summary>The virtual servers as checkd's event stream last reported them.</summary>
+    public IReadOnlyList<Check.V1.VirtualServer> VirtualServers => _checkFollower.VirtualServers;
+
+    /// <summary>The load balancer's table as ipvsd last read it back (null: not heard yet).</summary>
+    public Ipvs.V1.ListVirtualServersResponse? LvsTable => _lvsFollower.Table;
 
     /// <summary>
     /// The instances as vrrpd has them now (master addresses and priorities change without a
@@ -110,7 +126,7 @@ public sealed partial class Controller : IAsyncDisposable
         if (!_options.CheckersOnly && Config.Instances.Count > 0)
         {
             _vrrpd = StartChild(VigilPaths.Vrrpd, PushVrrpAsync);
-            _relay = Task.Run(() => RelayVrrpStateAsync(_stopping.Token));
+            _vrrpFollower.Start();
         }
         else
         {
@@ -120,6 +136,8 @@ public sealed partial class Controller : IAsyncDisposable
         {
             _checkd = StartChild(VigilPaths.Checkd, PushCheckAsync);
             _ipvsd = StartChild(VigilPaths.Ipvsd, PushIpvsAsync);
+            _checkFollower.Start();
+            _lvsFollower.Start();
         }
         else
         {
@@ -134,7 +152,13 @@ public sealed partial class Controller : IAsyncDisposable
         var args = new List<string> { "--run-dir", _host.RunDir };
         args.AddRange(_options.ChildArguments);
         var spec = new ChildSpec(name, program, args, VigilPaths.Socket(_host.RunDir, name)) { HeartbeatTimeout = _options.HeartbeatTimeout };
-        var child = new ChildProcess(spec, _logger, onReady, OnFatalChildExit);
+        var child = new ChildProcess(spec, _logger, onReady, OnFatalChildExit)
+        {
+            Restarting = (c, reason) => Events.Publish(new Control.V1.WatchEventsResponse
+            {
+                DaemonRestarted = new Control.V1.DaemonRestarted { Name = c.Name, Pid = c.Pid ?? 0, Reason = reason, Restarts = c.Restarts + 1 },
+            }),
+        };
         child.Start();
         return child;
     }
@@ -179,8 +203,18 @@ public sealed partial class Controller : IAsyncDisposable
         LogPushedIpvs(child.Name, desired.VirtualServers.Count, reply.Backend, reply.VirtualServersAdded, reply.VirtualServersKept, reply.VirtualServersRemoved, reply.Changes);
     }
 
+    /// <summary>A reload's outcome: the file as read, and what it changes against the running configuration.</summary>
+    public sealed record ReloadResult(ConfigLoadResult Load, IReadOnlyList<string> Changes);
+
+    /// <summary>ReloadConfig with dry_run: reads the file and says what it would change; applies nothing.</summary>
+    public ReloadResult DryRunReload()
+    {
+        var result = Load();
+        return new ReloadResult(result, result.Config is null ? [] : ReloadChanges.Describe(Config, result.Config));
+    }
+
     /// <summary>SIGHUP / ReloadConfig: a configuration that cannot run is refused and the running one stays.</summary>
-    public async Task<ConfigLoadResult> ReloadAsync()
+    public async Task<ReloadResult> ReloadAsync()
     {
         await _reloadLock.WaitAsync();
         try
@@ -191,48 +225,15 @@ public sealed partial class Controller : IAsyncDisposable
             if (result.Config is null)
             {
                 LogReloadRefused(_options.ConfigFile);
-                return result;
+                PublishReload(result, [], refused: true);
+                return new ReloadResult(result, []);
             }
+            var changes = ReloadChanges.Describe(Config, result.Config);
             Config = result.Config;
             ConfigLoadedAt = DateTime.UtcNow;
-            if (_vrrpd is { IsReady: true } vrrpd) await PushVrrpAsync(vrrpd);
-            else if (_vrrpd is null && !_options.CheckersOnly && Config.Instances.Count > 0)
-            {
-                _vrrpd = StartChild(VigilPaths.Vrrpd, PushVrrpAsync);
-                _relay ??= Task.Run(() => RelayVrrpStateAsync(_stopping.Token));
-            }
-            if (_checkd is { IsReady: true } checkd)
-            {
-                try
-                {
-                    await PushCheckAsync(checkd);
-                }
-                catch (RpcException e)
-                {
-                    // The VRRP part is applied; the checkers keep their previous configuration.
-                    LogPushFailed(checkd.Name, e.Status.Detail);
-                }
-            }
-            else if (_checkd is null && !_options.VrrpOnly && Config.VirtualServers.Count > 0)
-            {
-                _checkd = StartChild(VigilPaths.Checkd, PushCheckAsync);
-            }
-            if (_ipvsd is { IsReady: true } ipvsd)
-            {
-                try
-                {
-                    await PushIpvsAsync(ipvsd);
-                }
-                catch (RpcException e)
-                {
-                    LogPushFailed(ipvsd.Name, e.Status.Detail);
-                }
-            }
-            else if (_ipvsd is null && !_options.VrrpOnly && Config.VirtualServers.Count > 0)
-            {
-                _ipvsd = StartChild(VigilPaths.Ipvsd, PushIpvsAsync);
-            }
-            return result;
+            await ApplyReloadedAsync();
+            PublishReload(result, changes, refused: false);
+            return new ReloadResult(result, changes);
         }
         finally
         {
@@ -241,41 +242,57 @@ public sealed partial class Controller : IAsyncDisposable
         }
     }
 
-    /// <summary>Follows vrrpd's WatchInstances so the control API can answer for the whole node.</summary>
-    private async Task RelayVrrpStateAsync(CancellationToken stopping)
+    private void PublishReload(ConfigLoadResult result, IReadOnlyList<string> changes, bool refused)
     {
-        var socket = VigilPaths.Socket(_host.RunDir, VigilPaths.Vrrpd);
-        while (!stopping.IsCancellationRequested)
+        var e = new Control.V1.ConfigReloaded { ConfigFile = _options.ConfigFile, Refused = refused };
+        e.Changes.AddRange(changes);
+        e.Warnings.AddRange(result.Diagnostics.Where(d => d.Severity != DiagnosticSeverity.Error).Select(d => d.ToString()));
+        e.Errors.AddRange(result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
+        Events.Publish(new Control.V1.WatchEventsResponse { ConfigReloaded = e });
+    }
+
+    /// <summary>Pushes the reloaded configuration to every daemon, starting the ones it newly needs.</summary>
+    private async Task ApplyReloadedAsync()
+    {
+        var config = Config!;
+        if (_vrrpd is { IsReady: true } vrrpd) await PushVrrpAsync(vrrpd);
+        else if (_vrrpd is null && !_options.CheckersOnly && config.Instances.Count > 0)
+        {
+            _vrrpd = StartChild(VigilPaths.Vrrpd, PushVrrpAsync);
+            _vrrpFollower.Start();
+        }
+        if (_checkd is { IsReady: true } checkd)
         {
             try
             {
-                if (_vrrpd is { IsReady: true })
-                {
-                    using var channel = UnixChannel.Open(socket);
-                    var seen = new HashSet<string>(StringComparer.Ordinal);
-                    using var watch = new VrrpService.VrrpServiceClient(channel.Invoker).WatchInstances(new WatchInstancesRequest(), cancellationToken: stopping);
-                    await foreach (var e in watch.ResponseStream.ReadAllAsync(stopping))
-                    {
-                        switch (e.EventCase)
-                        {
-                            case WatchInstancesResponse.EventOneofCase.Snapshot:
-                                _instances[e.Snapshot.Name] = e.Snapshot;
-                                seen.Add(e.Snapshot.Name);
-                                break;
-                            case WatchInstancesResponse.EventOneofCase.EndOfSnapshot:
-                                foreach (var gone in _instances.Keys.Where(k => !seen.Contains(k)).ToList()) _instances.TryRemove(gone, out _);
-                                break;
-                            case WatchInstancesResponse.EventOneofCase.Transition:
-                                _instances[e.Transition.Instance.Name] = e.Transition.Instance;
-                                break;
-                        }
-                    }
-                }
+                await PushCheckAsync(checkd);
             }
-            catch (RpcException) { }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested) { return; }
-            try { await Task.Delay(TimeSpan.FromMilliseconds(500), stopping); }
-            catch (OperationCanceledException) { return; }
+            catch (RpcException e)
+            {
+                // The VRRP part is applied; the checkers keep their previous configuration.
+                LogPushFailed(checkd.Name, e.Status.Detail);
+            }
+        }
+        else if (_checkd is null && !_options.VrrpOnly && config.VirtualServers.Count > 0)
+        {
+            _checkd = StartChild(VigilPaths.Checkd, PushCheckAsync);
+            _checkFollower.Start();
+        }
+        if (_ipvsd is { IsReady: true } ipvsd)
+        {
+            try
+            {
+                await PushIpvsAsync(ipvsd);
+            }
+            catch (RpcException e)
+            {
+                LogPushFailed(ipvsd.Name, e.Status.Detail);
+            }
+        }
+        else if (_ipvsd is null && !_options.VrrpOnly && config.VirtualServers.Count > 0)
+        {
+            _ipvsd = StartChild(VigilPaths.Ipvsd, PushIpvsAsync);
+            _lvsFollower.Start();
         }
     }
 
@@ -284,7 +301,9 @@ public sealed partial class Controller : IAsyncDisposable
     {
         _stopping.Cancel();
         foreach (var child in Children) await child.StopAsync(terminate: true, TimeSpan.FromSeconds(15));
-        if (_relay is not null) await _relay;
+        await _vrrpFollower.StopAsync();
+        await _checkFollower.StopAsync();
+        await _lvsFollower.StopAsync();
     }
 
     public async ValueTask DisposeAsync()

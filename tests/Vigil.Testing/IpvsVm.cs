@@ -121,7 +121,7 @@ public sealed class IpvsVm
             "-accel", "tcg", "-m", "1024", "-smp", "1",
             "-nographic", "-no-reboot", "-nic", "none",
             "-kernel", Kernel, "-initrd", Initrd,
-            "-append", $"console=ttyS0 quiet panic=-1 vigil_share={share} vigil_marker={marker}",
+            "-append", $"console=ttyS0 quiet panic=-1 no_timer_check vigil_share={share} vigil_marker={marker}",
             "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
         ];
         foreach (var a in args) psi.ArgumentList.Add(a);

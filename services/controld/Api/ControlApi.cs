@@ -1,13 +1,21 @@
 using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
+using Vigil.Check.V1;
+using GetDaemonInfoRequest = Vigil.Control.V1.GetDaemonInfoRequest;
+using GetDaemonInfoResponse = Vigil.Control.V1.GetDaemonInfoResponse;
 using Vigil.Control.V1;
+using Vigil.Controld.Events;
 using Vigil.Hosting;
+using Vigil.Rpc.Client;
 
 namespace Vigil.Controld.Api;
 
 /// <summary>vigil.control.v1.ControlService: the public control API of a node.</summary>
 internal sealed class ControlApi(DaemonHost host, Controller controller) : ControlService.ControlServiceBase
 {
+    /// <summary>How long GetStatus waits for each plane before it answers with what was last heard.</summary>
+    private static readonly TimeSpan PlaneDeadline = TimeSpan.FromSeconds(1);
+
     public override Task<GetDaemonInfoResponse> GetDaemonInfo(GetDaemonInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new GetDaemonInfoResponse { Daemon = host.Info() });
 
@@ -18,34 +26,171 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
             ConfigFile = controller.Options.ConfigFile,
             ConfigLoadedAt = controller.Config is null ? null : Timestamp.FromDateTime(controller.ConfigLoadedAt),
         };
-        foreach (var c in controller.Children)
-        {
-            response.Children.Add(new ChildDaemon
-            {
-                Name = c.Name,
-                Pid = c.Pid ?? 0,
-                Ready = c.IsReady,
-                Restarts = c.Restarts,
-                SocketPath = c.SocketPath,
-                Healthy = c.IsHealthy,
-                HeartbeatAge = c.HeartbeatAge is { } age ? Duration.FromTimeSpan(age) : null,
-                LastRestartReason = c.LastRestartReason ?? "",
-            });
-        }
+        response.Children.AddRange(Daemons());
         response.Instances.AddRange(await controller.CurrentInstancesAsync(context.CancellationToken));
+        // checkd and ipvsd are asked now (weights and counters move without events); what was
+        // last heard stands in for a plane that does not answer, and the plane is named.
+        if (controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Checkd) is { } checkd)
+        {
+            var list = await AskAsync(checkd.SocketPath, VigilPaths.Checkd, response.Unavailable,
+                (invoker, call) => new CheckService.CheckServiceClient(invoker).ListVirtualServersAsync(new Check.V1.ListVirtualServersRequest(), call), context.CancellationToken);
+            response.VirtualServers.AddRange(list?.VirtualServers ?? controller.VirtualServers);
+        }
+        if (controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Ipvsd) is { } ipvsd)
+        {
+            response.Lvs = await AskAsync(ipvsd.SocketPath, VigilPaths.Ipvsd, response.Unavailable,
+                (invoker, call) => new Ipvs.V1.IpvsService.IpvsServiceClient(invoker).ListVirtualServersAsync(new Ipvs.V1.ListVirtualServersRequest(), call), context.CancellationToken)
+                ?? controller.LvsTable;
+        }
         return response;
+    }
+
+    private IEnumerable<ChildDaemon> Daemons() => controller.Children.Select(c => new ChildDaemon
+    {
+        Name = c.Name,
+        Pid = c.Pid ?? 0,
+        Ready = c.IsReady,
+        Restarts = c.Restarts,
+        SocketPath = c.SocketPath,
+        Healthy = c.IsHealthy,
+        HeartbeatAge = c.HeartbeatAge is { } age ? Duration.FromTimeSpan(age) : null,
+        LastRestartReason = c.LastRestartReason ?? "",
+    });
+
+    private static async Task<T?> AskAsync<T>(string socket, string daemon, ICollection<string> unavailable,
+        Func<CallInvoker, CallOptions, AsyncUnaryCall<T>> call, CancellationToken token) where T : class
+    {
+        try
+        {
+            using var channel = UnixChannel.Open(socket);
+            return await call(channel.Invoker, Deadline.In(PlaneDeadline, token));
+        }
+        catch (RpcException e)
+        {
+            unavailable.Add($"{daemon}: {e.StatusCode}: {e.Status.Detail}");
+            return null;
+        }
     }
 
     public override async Task<ReloadConfigResponse> ReloadConfig(ReloadConfigRequest request, ServerCallContext context)
     {
-        var result = await controller.ReloadAsync();
-        if (result.Config is null)
+        var response = new ReloadConfigResponse();
+        if (request.DryRun)
         {
-            var errors = string.Join("; ", result.Errors.Select(e => e.ToString()));
+            var dry = controller.DryRunReload();
+            response.Warnings.AddRange(dry.Load.Warnings.Select(w => w.ToString()));
+            response.Errors.AddRange(dry.Load.Errors.Select(e => e.ToString()));
+            response.Changes.AddRange(dry.Changes);
+            return response;
+        }
+        var result = await controller.ReloadAsync();
+        if (result.Load.Config is null)
+        {
+            var errors = string.Join("; ", result.Load.Errors.Select(e => e.ToString()));
             throw new FailedPreconditionException($"the configuration cannot run, the running one stays in use: {errors}");
         }
-        var response = new ReloadConfigResponse();
-        response.Warnings.AddRange(result.Warnings.Select(w => w.ToString()));
+        response.Warnings.AddRange(result.Load.Warnings.Select(w => w.ToString()));
+        response.Changes.AddRange(result.Changes);
         return response;
+    }
+
+    public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<WatchEventsResponse> responseStream, ServerCallContext context)
+    {
+        EventJournal.Watch watch;
+        try
+        {
+            watch = controller.Events.Open(request.AfterSequence);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new InvalidArgumentException("after_sequence", e.Message.Split(Environment.NewLine)[0]);
+        }
+        using (watch)
+        {
+            var stopping = context.CancellationToken;
+            var now = Timestamp.FromDateTime(DateTime.UtcNow);
+            if (watch.Lost > 0)
+                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = request.AfterSequence, Time = now, EventsLost = new EventsLost { Count = watch.Lost } }, stopping);
+            if (watch.NeedsSnapshot)
+            {
+                var snapshot = new NodeSnapshot();
+                snapshot.Instances.AddRange(controller.Instances);
+                snapshot.VirtualServers.AddRange(controller.VirtualServers);
+                if (controller.LvsTable is { } table) snapshot.LvsServices.AddRange(table.Services);
+                snapshot.Daemons.AddRange(Daemons());
+                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = watch.OpenedAt, Time = now, Snapshot = snapshot }, stopping);
+                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = watch.OpenedAt, Time = now, CaughtUp = new CaughtUp() }, stopping);
+            }
+            var caughtUp = watch.NeedsSnapshot;
+            var replayUntil = watch.OpenedAt;
+            if (!caughtUp && replayUntil <= request.AfterSequence)
+            {
+                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = replayUntil, Time = now, CaughtUp = new CaughtUp() }, stopping);
+                caughtUp = true;
+            }
+            try
+            {
+                while (true)
+                {
+                    var e = await watch.NextAsync(stopping);
+                    await responseStream.WriteAsync(e, stopping);
+                    // A resume is caught up once the replay reaches what was published before it opened.
+                    if (!caughtUp && e.Sequence >= replayUntil && e.EventCase != WatchEventsResponse.EventOneofCase.EventsLost)
+                    {
+                        await responseStream.WriteAsync(new WatchEventsResponse { Sequence = e.Sequence, Time = e.Time, CaughtUp = new CaughtUp() }, stopping);
+                        caughtUp = true;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // The client went away, or the daemon stops.
+            }
+        }
+    }
+
+    public override async Task<SetWeightResponse> SetWeight(SetWeightRequest request, ServerCallContext context)
+    {
+        var (vs, rs) = Target(request.Target);
+        var reply = await CallCheckdAsync((client, call) => client.SetRealServerWeightAsync(
+            new SetRealServerWeightRequest { VirtualServer = vs, RealServer = rs, Weight = request.Weight }, call), context);
+        return new SetWeightResponse { RealServer = reply.RealServer };
+    }
+
+    public override async Task<DrainResponse> Drain(DrainRequest request, ServerCallContext context)
+    {
+        var (vs, rs) = Target(request.Target);
+        var reply = await CallCheckdAsync((client, call) => client.DrainRealServerAsync(
+            new DrainRealServerRequest { VirtualServer = vs, RealServer = rs }, call), context);
+        return new DrainResponse { RealServer = reply.RealServer };
+    }
+
+    public override async Task<EnableResponse> Enable(EnableRequest request, ServerCallContext context)
+    {
+        var (vs, rs) = Target(request.Target);
+        var reply = await CallCheckdAsync((client, call) => client.DrainRealServerAsync(
+            new DrainRealServerRequest { VirtualServer = vs, RealServer = rs, Undrain = true }, call), context);
+        return new EnableResponse { RealServer = reply.RealServer };
+    }
+
+    /// <summary>The fields every runtime real-server call needs; checkd checks their values and names what is wrong.</summary>
+    private static (VirtualServerKey, Endpoint) Target(RealServerRef? target)
+    {
+        if (target is null) throw new InvalidArgumentException("target", "missing (the virtual and real server)");
+        if (target.VirtualServer is null) throw new InvalidArgumentException("target.virtual_server", "missing");
+        if (target.RealServer is null) throw new InvalidArgumentException("target.real_server", "missing");
+        return (target.VirtualServer, target.RealServer);
+    }
+
+    /// <summary>
+    /// Relays to checkd, which owns the real servers' weights (it tells ipvsd); checkd's status
+    /// (INVALID_ARGUMENT naming the field, NOT_FOUND) reaches the caller as it is.
+    /// </summary>
+    private async Task<T> CallCheckdAsync<T>(Func<CheckService.CheckServiceClient, CallOptions, AsyncUnaryCall<T>> call, ServerCallContext context)
+    {
+        if (controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Checkd) is not { IsReady: true } checkd)
+            throw new UnavailableException("vigil-checkd is not running (no virtual_server configured, or it is restarting)");
+        using var channel = UnixChannel.Open(checkd.SocketPath);
+        return await call(new CheckService.CheckServiceClient(channel.Invoker), Deadline.In(TimeSpan.FromSeconds(5), context.CancellationToken));
     }
 }

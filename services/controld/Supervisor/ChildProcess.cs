@@ -76,6 +76,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// <summary>Why the child was last restarted (its exit, or a health verdict), null before any restart.</summary>
     public string? LastRestartReason { get; private set; }
 
+    /// <summary>Told the reason each time the child is about to be restarted (the node's event log).</summary>
+    public Action<ChildProcess, string>? Restarting { get; init; }
+
     public void Start() => _loop ??= Task.Run(RunAsync);
 
     private async Task RunAsync()
@@ -128,6 +131,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
             reason ??= $"exited with status {exitCode}";
             LastRestartReason = reason;
             LogRestarting(Name, reason, backoff.TotalSeconds);
+            Restarting?.Invoke(this, reason);
             try
             {
                 await Task.Delay(backoff, _stop.Token);
