@@ -26,6 +26,8 @@ public sealed record ControllerOptions
     public string ProgramsDirectory { get; init; } = AppContext.BaseDirectory;
     /// <summary>A child silent, or NOT_SERVING, for longer is killed and restarted (--heartbeat-timeout).</summary>
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>--supervise: spawn the daemons (default), or watch their systemd units.</summary>
+    public SupervisionMode Supervision { get; init; } = SupervisionMode.Spawn;
     /// <summary>Options passed on to every child (logging flags).</summary>
     public IReadOnlyList<string> ChildArguments { get; init; } = [];
 }
@@ -47,6 +49,7 @@ public sealed partial class Controller : IAsyncDisposable
     private ChildProcess? _checkd;
     private ChildProcess? _ipvsd;
     private Task? _relay;
+    private readonly Systemctl _systemctl = new();
 
     public Controller(DaemonHost host, ControllerOptions options)
     {
@@ -133,8 +136,12 @@ public sealed partial class Controller : IAsyncDisposable
         var program = Path.Combine(_options.ProgramsDirectory, name);
         var args = new List<string> { "--run-dir", _host.RunDir };
         args.AddRange(_options.ChildArguments);
-        var spec = new ChildSpec(name, program, args, VigilPaths.Socket(_host.RunDir, name)) { HeartbeatTimeout = _options.HeartbeatTimeout };
-        var child = new ChildProcess(spec, _logger, onReady, OnFatalChildExit);
+        var spec = new ChildSpec(name, program, args, VigilPaths.Socket(_host.RunDir, name))
+        {
+            HeartbeatTimeout = _options.HeartbeatTimeout,
+            Unit = _options.Supervision == SupervisionMode.Systemd ? name + ".service" : null,
+        };
+        var child = new ChildProcess(spec, _logger, onReady, OnFatalChildExit, _options.Supervision == SupervisionMode.Systemd ? _systemctl : null);
         child.Start();
         return child;
     }
@@ -279,7 +286,7 @@ public sealed partial class Controller : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the children (masters send priority 0 and release their VIPs).</summary>
+    /// <summary>Stops the children (masters send priority 0 and release their VIPs); systemd units are left running (systemd stops them).</summary>
     public async Task StopAsync()
     {
         _stopping.Cancel();
