@@ -190,6 +190,9 @@ public sealed partial class Controller : IAsyncDisposable
     public async Task<ConfigLoadResult> ReloadAsync()
     {
         await _reloadLock.WaitAsync();
+        // A reload is a span of its own (its pushes to the daemons are RPC spans inside it).
+        using var span = _host.Telemetry.Activities.StartActivity("config.reload");
+        span?.SetTag("vigil.config.file", _options.ConfigFile);
         try
         {
             _host.Notify.Reloading();
@@ -198,6 +201,7 @@ public sealed partial class Controller : IAsyncDisposable
             if (result.Config is null)
             {
                 LogReloadRefused(_options.ConfigFile);
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "the configuration cannot run");
                 return result;
             }
             Config = result.Config;

@@ -160,7 +160,8 @@ public sealed record Unhealthy(TimeSpan For, string What);
 /// heartbeat timeout is restarted;</item>
 /// <item>a unit systemd is starting, stopping or about to restart (activating, deactivating,
 /// auto-restart) is left to systemd;</item>
-/// <item>after a restart the daemon gets <see cref="StartGrace"/> to serve, and restarts back off
+/// <item>after a restart the daemon gets <see cref="StartGrace"/> to serve (once it has served, the
+/// heartbeat timeout judges it again), and restarts back off
 /// 1, 2, 4 .. 60 s (reset after 60 s of serving), like the children of spawn mode.</item>
 /// </list>
 /// </summary>
@@ -170,6 +171,7 @@ public sealed class UnitRestartPolicy(TimeSpan heartbeatTimeout, TimeProvider? t
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long? _lastRestart;
     private long? _servingSince;
+    private bool _servedSinceRestart;
     private TimeSpan _backoff = TimeSpan.FromSeconds(1);
 
     public TimeSpan HeartbeatTimeout { get; } = heartbeatTimeout;
@@ -188,6 +190,7 @@ public sealed class UnitRestartPolicy(TimeSpan heartbeatTimeout, TimeProvider? t
         if (unhealthy is null)
         {
             _servingSince ??= now;
+            _servedSinceRestart = true;
             if (_time.GetElapsedTime(_servingSince.Value) >= MaxBackoff) _backoff = TimeSpan.FromSeconds(1);
             return new UnitDecision.Nothing();
         }
@@ -200,7 +203,7 @@ public sealed class UnitRestartPolicy(TimeSpan heartbeatTimeout, TimeProvider? t
             case UnitActiveState.Inactive or UnitActiveState.Failed:
                 return TryRestart(now, $"the unit is {status}");
             case UnitActiveState.Active:
-                if (_lastRestart is { } last && _time.GetElapsedTime(last) < StartGrace)
+                if (_lastRestart is { } last && !_servedSinceRestart && _time.GetElapsedTime(last) < StartGrace)
                     return new UnitDecision.Wait($"restarted {_time.GetElapsedTime(last).TotalSeconds:0.0} s ago; giving it {StartGrace.TotalSeconds:0} s to serve");
                 if (unhealthy.For < HeartbeatTimeout)
                     return new UnitDecision.Wait($"{unhealthy.What} for {unhealthy.For.TotalSeconds:0.0} s (limit {HeartbeatTimeout.TotalSeconds:0.#} s)");
@@ -216,6 +219,7 @@ public sealed class UnitRestartPolicy(TimeSpan heartbeatTimeout, TimeProvider? t
             return new UnitDecision.Wait($"{reason}; next restart in {(_backoff - _time.GetElapsedTime(last)).TotalSeconds:0.0} s (back-off)");
         if (_lastRestart is not null) _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
         _lastRestart = now;
+        _servedSinceRestart = false;
         return new UnitDecision.Restart(reason);
     }
 }

@@ -86,6 +86,16 @@ public sealed class UnitRestartPolicyTests
     }
 
     [Fact]
+    public void Decide_RestartedDaemonServedThenStalls_RestartAfterTheTimeoutNotTheGrace()
+    {
+        Assert.IsType<UnitDecision.Restart>(_policy.Decide(Active, Silent(5)));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.IsType<UnitDecision.Nothing>(_policy.Decide(Active, null));
+        _time.Advance(TimeSpan.FromSeconds(4));
+        Assert.IsType<UnitDecision.Restart>(_policy.Decide(Active, Silent(3.5)));
+    }
+
+    [Fact]
     public void Decide_FailedAgainAndAgain_BacksOff1Then2Then4UpTo60Seconds()
     {
         var restartsAt = new List<double>();
