@@ -14,11 +14,13 @@ LINKS      := vigil-controld vigil-vrrpd vigil-checkd vigil-ipvsd vigilctl
 # NativeAOT links the binary with the system's C toolchain and zlib (defined first: the lists
 # below expand it where they are defined).
 AOT_APT_PACKAGES := gcc libc6-dev zlib1g-dev
-# Debian packages the tests use: independent peers (keepalived, python3-grpcio, nginx, dnsmasq),
-# lab tooling (iproute2, nftables, tcpdump, tshark, arping) and the IPVS VM (qemu, Debian kernel).
+# Debian packages the tests use: independent peers (keepalived, python3-grpcio, nginx, dnsmasq,
+# prometheus: the scraper of the metrics endpoint), lab tooling (iproute2, nftables, tcpdump,
+# tshark, arping), the IPVS VM (qemu, Debian kernel) and systemd-analyze (systemd) for the units.
 APT_PACKAGES := keepalived python3-grpcio python3-grpc-tools python3-protobuf nginx-light \
               dnsmasq-base tcpdump tshark arping nftables iproute2 iputils-ping procps \
               qemu-system-x86 linux-image-amd64 busybox-static ipvsadm kmod xz-utils openssl strace cpio curl \
+              prometheus systemd \
               $(AOT_APT_PACKAGES)
 # What `make demo` alone needs (the lab, its capture, and the LVS real servers).
 DEMO_APT_PACKAGES := iproute2 iputils-ping tcpdump nftables nginx-light procps curl $(AOT_APT_PACKAGES)
@@ -30,12 +32,25 @@ BUF_VERSION := 1.75.0
 AOT_FLAGS     := -r linux-x64 -p:PublishAot=true
 R2R_FLAGS     := -r linux-x64 --self-contained false -p:PublishReadyToRun=true
 PUBLISH_FLAGS ?= $(AOT_FLAGS)
+# `make install`: where the programs, units and files go (DESTDIR stages them, for packaging and the
+# tests). The units' ExecStart paths are written from LIBEXECDIR at install time. The configuration
+# stays keepalived's own /etc/keepalived/keepalived.conf whatever the prefix (SYSCONFDIR).
+PREFIX      ?= /usr/local
+LIBEXECDIR  ?= $(PREFIX)/lib/vigil
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DOCDIR      ?= $(PREFIX)/share/doc/vigil
+SYSCONFDIR  ?= /etc
+DAEMONS     := vigil-controld vigil-vrrpd vigil-checkd vigil-ipvsd
+UNITS       := vigil.target $(addsuffix .service,$(DAEMONS))
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export VIGIL_OUT := $(OUT)
 export VIGIL_BUF := $(BUF)
 
-.PHONY: help deps deps-apt deps-demo apt-install deps-npm deps-nuget build unit test test-lab lint-protos demo bench clean
+.PHONY: help deps deps-apt deps-demo apt-install deps-npm deps-nuget build unit test test-lab lint-protos demo bench clean install uninstall
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,6 +83,31 @@ build: ## build the programs into out/ (vigil, and vigil-controld, vigil-vrrpd, 
 	$(DOTNET) publish $(MULTICALL) -c $(CONFIG) -o $(OUT) --nologo -v:q -p:UseAppHost=true $(PUBLISH_FLAGS)
 	@cd $(OUT) && for l in $(LINKS); do ln -sfn vigil $$l; done
 	@ls -l $(OUT)/vigil $(addprefix $(OUT)/,$(LINKS)) | awk '{print $$9, $$10, $$11}'
+
+install: ## install out/ (make build first) under $(DESTDIR)$(PREFIX): programs, systemd units, tmpfiles.d, a sample configuration
+	@test -x $(OUT)/vigil || { echo "$(OUT)/vigil is missing: run make build first" >&2; exit 1; }
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/keepalived
+	install -m 0755 $(OUT)/vigil $(DESTDIR)$(LIBEXECDIR)/vigil
+	@for l in $(DAEMONS) vigilctl; do ln -sfn vigil $(DESTDIR)$(LIBEXECDIR)/$$l; done
+	ln -sfn $$(realpath -m --relative-to=$(BINDIR) $(LIBEXECDIR)/vigil) $(DESTDIR)$(BINDIR)/vigilctl
+	ln -sfn $$(realpath -m --relative-to=$(SBINDIR) $(LIBEXECDIR)/vigil) $(DESTDIR)$(SBINDIR)/vigil-controld
+	@for u in $(UNITS); do \
+	  sed -e 's|@libexecdir@|$(LIBEXECDIR)|g' -e 's|@sysconfdir@|$(SYSCONFDIR)|g' deploy/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u && echo "installed $(DESTDIR)$(UNITDIR)/$$u"; \
+	done
+	install -m 0644 deploy/tmpfiles.d/vigil.conf $(DESTDIR)$(TMPFILESDIR)/vigil.conf
+	install -m 0644 deploy/examples/keepalived.conf $(DESTDIR)$(DOCDIR)/examples/keepalived.conf
+	@# An existing configuration is never replaced.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/keepalived/keepalived.conf ]; then echo "kept $(DESTDIR)$(SYSCONFDIR)/keepalived/keepalived.conf"; \
+	else install -m 0640 deploy/examples/keepalived.conf $(DESTDIR)$(SYSCONFDIR)/keepalived/keepalived.conf && echo "installed the sample $(DESTDIR)$(SYSCONFDIR)/keepalived/keepalived.conf"; fi
+	@echo "then: systemctl daemon-reload && systemctl enable --now vigil.target $(DAEMONS)"
+
+uninstall: ## remove what `make install` installed (same PREFIX and DESTDIR), except the configuration
+	rm -f $(DESTDIR)$(LIBEXECDIR)/vigil $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(DAEMONS) vigilctl) \
+	  $(DESTDIR)$(BINDIR)/vigilctl $(DESTDIR)$(SBINDIR)/vigil-controld $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+	  $(DESTDIR)$(TMPFILESDIR)/vigil.conf $(DESTDIR)$(DOCDIR)/examples/keepalived.conf
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 unit: ## fast tests only (no namespaces, no external peers)
 	$(DOTNET) test Vigil.sln -c $(CONFIG) --filter 'Category!=Lab&Category!=Interop&Category!=Conformance&Category!=Vm&Category!=Daemon' --nologo

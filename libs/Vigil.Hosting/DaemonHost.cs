@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using Vigil.Hosting.Logging;
+using Vigil.Hosting.Telemetry;
 using Vigil.Rpc.Server;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
@@ -49,6 +50,8 @@ public sealed partial class DaemonHost : IAsyncDisposable
             // ApplyConfig of a large LVS configuration (tens of thousands of real servers) exceeds gRPC's usual 4 MiB.
             MaxReceiveMessageSize = 64 * 1024 * 1024,
         });
+        Telemetry = new DaemonTelemetry(name, new TelemetryOptions { PrometheusAddress = options.PrometheusAddress }, LoggerFactory);
+        Telemetry.Register(Server.Services);
         Notify = new SystemdNotifications();
         Heartbeats = new Heartbeats(LoggerFactory.CreateLogger(name + ".health"));
         Heartbeats.HealthChanged += healthy =>
@@ -67,6 +70,9 @@ public sealed partial class DaemonHost : IAsyncDisposable
     public ILogger Logger => _logger;
     public UnixGrpcServer Server { get; }
     public SystemdNotifications Notify { get; }
+
+    /// <summary>The daemon's Meter and ActivitySource, exported by OTLP and/or Prometheus when configured.</summary>
+    public DaemonTelemetry Telemetry { get; }
 
     /// <summary>The daemon's work loops register here; health (grpc.health.v1, WATCHDOG=1) follows them.</summary>
     public Heartbeats Heartbeats { get; }
@@ -166,6 +172,17 @@ public sealed partial class DaemonHost : IAsyncDisposable
             LogStartFailed(SocketPath, e.Message);
             return 1;
         }
+        try
+        {
+            await Telemetry.StartAsync(Server.Provider!, _stop.Token);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            // An opt-in endpoint that cannot listen must not leave a half-running daemon.
+            LogStartFailed(Options.PrometheusAddress?.ToString() ?? "the metrics endpoint", e.Message);
+            await Server.StopAsync();
+            return 1;
+        }
         if (onStarted is not null) await onStarted();
         // Health follows the loops from here on (a loop registered late starts with a fresh beat).
         if (!Heartbeats.Evaluate()) Server.SetAll(ServingStatus.NotServing);
@@ -184,6 +201,7 @@ public sealed partial class DaemonHost : IAsyncDisposable
             try { await onStopping(); }
             catch (Exception e) { LogStopHandlerFailed(e); }
         }
+        await Telemetry.StopAsync();
         await Server.StopAsync();
         LogStopped(Name);
         return 0;
@@ -192,6 +210,7 @@ public sealed partial class DaemonHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var s in _signals) s.Dispose();
+        await Telemetry.DisposeAsync();
         await Server.DisposeAsync();
         Heartbeats.Dispose();
         LoggerFactory.Dispose();

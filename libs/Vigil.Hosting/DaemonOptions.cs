@@ -17,6 +17,8 @@ public sealed record DaemonOptions
     public string SyslogSocket { get; init; } = VigilPaths.DefaultSyslogSocket;
     /// <summary>The group (gid) whose members may use the daemon's socket.</summary>
     public uint? SocketGroup { get; init; }
+    /// <summary>--prometheus-address: serve Prometheus metrics (GET /metrics) there; null: not.</summary>
+    public System.Net.IPEndPoint? PrometheusAddress { get; init; }
     public bool ShowHelp { get; init; }
     public bool ShowVersion { get; init; }
     public IReadOnlyList<string> Remaining { get; init; } = [];
@@ -29,6 +31,8 @@ public sealed record DaemonOptions
       -S, --log-facility F       also log to syslog with facility F: 0..7 (local0..local7) or a name
           --syslog-socket PATH   the syslog socket (default /dev/log)
           --socket-group GROUP   group allowed to use the socket (name or gid)
+          --prometheus-address A serve Prometheus metrics on http://A/metrics (A: 127.0.0.1:9650, [::1]:9650);
+                                 OTLP export follows OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_* variables
       -n, --dont-fork            run in the foreground (always; kept for keepalived compatibility)
       -h, --help                 this help
       -v, --version              print the version
@@ -60,6 +64,7 @@ public sealed record DaemonOptions
                     break;
                 case "--syslog-socket": o = o with { SyslogSocket = Value() }; break;
                 case "--socket-group": o = o with { SocketGroup = ResolveGroup(Value()) }; break;
+                case "--prometheus-address": o = o with { PrometheusAddress = ParseEndpoint(name, Value()) }; break;
                 case "-h" or "--help": o = o with { ShowHelp = true }; break;
                 case "-v" or "--version": o = o with { ShowVersion = true }; break;
                 default: rest.Add(args[i]); break;
@@ -72,6 +77,14 @@ public sealed record DaemonOptions
     {
         if (arg.StartsWith("--", StringComparison.Ordinal) && arg.IndexOf('=') is var eq and > 2) return (arg[..eq], arg[(eq + 1)..]);
         return (arg, null);
+    }
+
+    /// <summary>ADDRESS:PORT, the IPv6 address in brackets; the port may be 0 (any free one).</summary>
+    public static System.Net.IPEndPoint ParseEndpoint(string option, string s)
+    {
+        if (System.Net.IPEndPoint.TryParse(s, out var e) && s.LastIndexOf(':') > Math.Max(0, s.LastIndexOf(']')) && (e.Address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || s.StartsWith('[')))
+            return e;
+        throw new ArgumentException($"option {option}: '{s}' is not ADDRESS:PORT (for example 127.0.0.1:9650 or [::1]:9650)");
     }
 
     private static LogLevel ParseLevel(string s) => s.ToLowerInvariant() switch

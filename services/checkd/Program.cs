@@ -25,6 +25,7 @@ public static class Program
             var engine = new CheckEngine(new CheckEngineOptions { OnBeat = heartbeat.Beat }, host.LoggerFactory);
             await using (engine)
             {
+                engine.Metrics = new CheckMetrics(host.Telemetry.Meter, engine.GetCounters);
                 var vrrp = new VrrpFollower(engine, VigilPaths.Socket(host.RunDir, VigilPaths.Vrrpd), host.LoggerFactory.CreateLogger("vigil-checkd.vrrp"));
                 await using (vrrp)
                 {

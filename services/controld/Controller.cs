@@ -27,6 +27,8 @@ public sealed record ControllerOptions
     public string ProgramsDirectory { get; init; } = AppContext.BaseDirectory;
     /// <summary>A child silent, or NOT_SERVING, for longer is killed and restarted (--heartbeat-timeout).</summary>
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>--supervise: spawn the daemons (default), or watch their systemd units.</summary>
+    public SupervisionMode Supervision { get; init; } = SupervisionMode.Spawn;
     /// <summary>Options passed on to every child (logging flags).</summary>
     public IReadOnlyList<string> ChildArguments { get; init; } = [];
 }
@@ -50,6 +52,7 @@ public sealed partial class Controller : IAsyncDisposable
     private ChildProcess? _vrrpd;
     private ChildProcess? _checkd;
     private ChildProcess? _ipvsd;
+    private readonly Systemctl _systemctl = new();
 
     public Controller(DaemonHost host, ControllerOptions options)
     {
@@ -151,8 +154,12 @@ public sealed partial class Controller : IAsyncDisposable
         var program = Path.Combine(_options.ProgramsDirectory, name);
         var args = new List<string> { "--run-dir", _host.RunDir };
         args.AddRange(_options.ChildArguments);
-        var spec = new ChildSpec(name, program, args, VigilPaths.Socket(_host.RunDir, name)) { HeartbeatTimeout = _options.HeartbeatTimeout };
-        var child = new ChildProcess(spec, _logger, onReady, OnFatalChildExit)
+        var spec = new ChildSpec(name, program, args, VigilPaths.Socket(_host.RunDir, name))
+        {
+            HeartbeatTimeout = _options.HeartbeatTimeout,
+            Unit = _options.Supervision == SupervisionMode.Systemd ? name + ".service" : null,
+        };
+        var child = new ChildProcess(spec, _logger, onReady, OnFatalChildExit, _options.Supervision == SupervisionMode.Systemd ? _systemctl : null)
         {
             Restarting = (c, reason) => Events.Publish(new Control.V1.WatchEventsResponse
             {
@@ -217,6 +224,9 @@ public sealed partial class Controller : IAsyncDisposable
     public async Task<ReloadResult> ReloadAsync()
     {
         await _reloadLock.WaitAsync();
+        // A reload is a span of its own (its pushes to the daemons are RPC spans inside it).
+        using var span = _host.Telemetry.Activities.StartActivity("config.reload");
+        span?.SetTag("vigil.config.file", _options.ConfigFile);
         try
         {
             _host.Notify.Reloading();
@@ -225,6 +235,7 @@ public sealed partial class Controller : IAsyncDisposable
             if (result.Config is null)
             {
                 LogReloadRefused(_options.ConfigFile);
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "the configuration cannot run");
                 PublishReload(result, [], refused: true);
                 return new ReloadResult(result, []);
             }
@@ -296,7 +307,7 @@ public sealed partial class Controller : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the children (masters send priority 0 and release their VIPs).</summary>
+    /// <summary>Stops the children (masters send priority 0 and release their VIPs); systemd units are left running (systemd stops them).</summary>
     public async Task StopAsync()
     {
         _stopping.Cancel();

@@ -14,6 +14,10 @@ public static class Program
           --dump-config          print the configuration as Vigil reads it, as JSON
       -P, --vrrp                 run only the VRRP plane (vigil-vrrpd)
       -C, --check                run only the checkers
+          --supervise MODE       spawn: start and restart the daemons as children (default);
+                                 systemd: they are the units vigil-vrrpd.service, vigil-checkd.service and
+                                 vigil-ipvsd.service; start none, follow their health on their sockets and
+                                 ask systemd (systemctl restart) to start or restart a unit
           --programs DIR         where vigil-vrrpd and the other daemons are (default: beside this program)
           --heartbeat-timeout S  restart a daemon that answers no health check, or reports NOT_SERVING,
                                  for S seconds (default 3)
@@ -76,6 +80,15 @@ public static class Program
                 case "--programs":
                     if (Value() is not { } dir) return (o, rest, $"option {name} needs a value");
                     o = o with { ProgramsDirectory = dir };
+                    break;
+                case "--supervise":
+                    switch (Value())
+                    {
+                        case "spawn": o = o with { Supervision = Supervisor.SupervisionMode.Spawn }; break;
+                        case "systemd": o = o with { Supervision = Supervisor.SupervisionMode.Systemd }; break;
+                        case null: return (o, rest, $"option {name} needs a value");
+                        case var m: return (o, rest, $"option {name}: '{m}' is neither 'spawn' nor 'systemd'");
+                    }
                     break;
                 case "--heartbeat-timeout":
                     if (Value() is not { } t) return (o, rest, $"option {name} needs a value");

@@ -29,6 +29,7 @@ public static class Program
                 await using var checkd = new CheckdFollower(reconciler, VigilPaths.Socket(host.RunDir, VigilPaths.Checkd), host.LoggerFactory.CreateLogger("vigil-ipvsd.checkd"));
                 await using var vrrpd = new VrrpFollower(reconciler, VigilPaths.Socket(host.RunDir, VigilPaths.Vrrpd), host.LoggerFactory.CreateLogger("vigil-ipvsd.vrrp"));
                 host.Server.AddService(new IpvsApi(host, reconciler), Ipvs.V1.IpvsService.Descriptor.FullName);
+                _ = new Daemon.IpvsMetrics(host.Telemetry.Meter, reconciler);
                 return await host.RunAsync(
                     onStarted: () =>
                     {

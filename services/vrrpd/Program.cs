@@ -38,6 +38,9 @@ public static partial class Program
             await using (daemon)
             {
                 host.Server.AddService(new VrrpApi(host, daemon), Vrrp.V1.VrrpService.Descriptor.FullName);
+                var metrics = new VrrpMetrics(host.Telemetry.Meter, host.Telemetry.Activities, () => daemon.State,
+                    () => ((long)daemon.Counters["unknown_vrid"], (long)daemon.Counters["packet_too_short"]));
+                daemon.ActionObserved += metrics.OnAction;
                 // keepalived's HUP reloads its file; here the configuration comes by ApplyConfig, and a
                 // stray HUP must not kill the daemon (that would leave the VIPs without an owner).
                 host.OnSignal(PosixSignal.SIGHUP, () => LogHupIgnored(host.Logger));

@@ -68,6 +68,9 @@ public sealed partial class UnixGrpcServer : IAsyncDisposable
             o.MaxSendMessageSize = options.MaxSendMessageSize;
             // Callers are local and authorized by their credentials: the exception's text helps them.
             o.EnableDetailedErrors = true;
+            // First added runs outermost: the call is timed as the client sees it, refusals and
+            // the status mapping of ServerCallInterceptor included.
+            o.Interceptors.Add<RpcTelemetryInterceptor>();
             o.Interceptors.Add<PeerCredentialsInterceptor>();
             o.Interceptors.Add<ServerCallInterceptor>();
         });

@@ -238,6 +238,9 @@ public sealed partial class CheckEngine : IAsyncDisposable
 
     private bool _localAddressesPinned;
 
+    /// <summary>Where probe results and latencies are measured (the daemon's Meter); null: nowhere.</summary>
+    public CheckMetrics? Metrics { get; set; }
+
     public EngineCounters GetCounters() => new(
         Interlocked.Read(ref _probesRun),
         Interlocked.Read(ref _probeSuccesses),
@@ -464,6 +467,7 @@ public sealed partial class CheckEngine : IAsyncDisposable
             default: Interlocked.Increment(ref _probeLocalErrors); break;
         }
         if (result.Malformed) Interlocked.Increment(ref _malformedReplies);
+        Metrics?.OnProbe(slot.Config, result, _time.GetElapsedTime(completion.StartTimestamp, completion.EndTimestamp));
 
         var timing = slot.Timing;
         var decision = slot.Config switch

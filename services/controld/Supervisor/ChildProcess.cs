@@ -16,6 +16,9 @@ public sealed record ChildSpec(string Name, string Program, IReadOnlyList<string
 
     /// <summary>How often the child's health is checked (besides its Health/Watch stream).</summary>
     public TimeSpan CheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>--supervise systemd: the daemon's unit (vigil-vrrpd.service); null: controld spawns it.</summary>
+    public string? Unit { get; init; }
 }
 
 /// <summary>Exit codes the daemons share with keepalived's meaning.</summary>
@@ -36,6 +39,10 @@ public static class ExitCodes
 /// stopped process answers nothing). A child that stays NOT_SERVING, or answers nothing, for
 /// <see cref="ChildSpec.HeartbeatTimeout"/> is killed (SIGKILL: a stopped or hung process would
 /// not act on SIGTERM) and restarted, and the log says why.
+/// <para>Under systemd (<see cref="ChildSpec.Unit"/> set, --supervise systemd) no process is
+/// started or killed: the daemon is its unit's, it is adopted whenever it serves on its socket,
+/// followed the same two ways, and <see cref="UnitRestartPolicy"/> decides when systemd is asked
+/// to restart (or start) the unit.</para>
 /// </summary>
 public sealed partial class ChildProcess : IAsyncDisposable
 {
@@ -46,6 +53,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private readonly Action<ChildProcess, int> _onFatalExit;
     private readonly CancellationTokenSource _stop = new();
     private readonly TimeProvider _time = TimeProvider.System;
+    private readonly ISystemctl? _systemd;
     private Task? _loop;
     private Process? _process;
     private int? _adoptedPid;
@@ -53,8 +61,11 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private long _notServingSince;
     private volatile bool _serving;
 
-    public ChildProcess(ChildSpec spec, ILogger logger, Func<ChildProcess, Task> onReady, Action<ChildProcess, int> onFatalExit)
+    /// <param name="systemd">With <see cref="ChildSpec.Unit"/>: how systemd is asked about and to restart the unit.</param>
+    public ChildProcess(ChildSpec spec, ILogger logger, Func<ChildProcess, Task> onReady, Action<ChildProcess, int> onFatalExit, ISystemctl? systemd = null)
     {
+        if (spec.Unit is not null && systemd is null) throw new ArgumentException("a child run by systemd needs an ISystemctl", nameof(systemd));
+        _systemd = spec.Unit is null ? null : systemd;
         _spec = spec;
         _logger = logger;
         _onReady = onReady;
@@ -79,7 +90,71 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// <summary>Told the reason each time the child is about to be restarted (the node's event log).</summary>
     public Action<ChildProcess, string>? Restarting { get; init; }
 
-    public void Start() => _loop ??= Task.Run(RunAsync);
+    /// <summary>The child's unit when systemd runs it (--supervise systemd), else null.</summary>
+    public string? Unit => _spec.Unit;
+
+    public void Start() => _loop ??= Task.Run(_systemd is null ? RunAsync : RunUnitAsync);
+
+    /// <summary>
+    /// --supervise systemd: adopts the daemon whenever it serves on its socket and follows it; while
+    /// it does not serve, asks the unit's state and lets <see cref="UnitRestartPolicy"/> decide.
+    /// </summary>
+    private async Task RunUnitAsync()
+    {
+        var systemd = _systemd!;
+        var unit = _spec.Unit!;
+        var policy = new UnitRestartPolicy(_spec.HeartbeatTimeout, _time);
+        var unhealthySince = _time.GetTimestamp();
+        var what = "has not served on its socket";
+        string? lastWait = null;
+        LogWatchingUnit(Name, unit);
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (await TryAdoptAsync())
+                {
+                    policy.Decide(null, null);
+                    lastWait = null;
+                    var verdict = await SuperviseAsync(_adoptedPid!.Value, exited: null, kill: false);
+                    var notServing = Volatile.Read(ref _notServingSince);
+                    var lastAnswer = Volatile.Read(ref _lastAnswer);
+                    (unhealthySince, what) = notServing != 0 ? (notServing, "has reported NOT_SERVING")
+                        : lastAnswer != 0 ? (lastAnswer, "has not answered health checks")
+                        : (_time.GetTimestamp(), verdict ?? "stopped serving");
+                    Volatile.Write(ref _lastAnswer, 0);
+                    Volatile.Write(ref _notServingSince, 0);
+                    IsReady = false;
+                    _serving = false;
+                    _adoptedPid = null;
+                    LogUnitUnhealthy(Name, unit, verdict ?? what);
+                }
+                var status = await systemd.GetStatusAsync(unit, _stop.Token);
+                switch (policy.Decide(status, new Unhealthy(_time.GetElapsedTime(unhealthySince), what)))
+                {
+                    case UnitDecision.Restart restart:
+                        lastWait = null;
+                        LastRestartReason = restart.Reason;
+                        Restarting?.Invoke(this, restart.Reason);
+                        Restarts++;
+                        LogAskingRestart(Name, unit, restart.Reason);
+                        if (await systemd.RestartAsync(unit, _stop.Token) is { } error) LogRestartFailed(Name, error);
+                        unhealthySince = _time.GetTimestamp();
+                        what = "has not served since the restart";
+                        break;
+                    case UnitDecision.Wait wait when wait.Reason != lastWait:
+                        lastWait = wait.Reason;
+                        LogUnitWaiting(Name, unit, wait.Reason);
+                        break;
+                }
+                await Task.Delay(_spec.CheckInterval, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
 
     private async Task RunAsync()
     {
@@ -162,7 +237,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// health until it exits (<paramref name="exited"/>; an adopted child: until it stops answering)
     /// or it has to be killed. Returns the reason it was killed, or null when it exited by itself.
     /// </summary>
-    private async Task<string?> SuperviseAsync(int pid, Task? exited)
+    private async Task<string?> SuperviseAsync(int pid, Task? exited, bool kill = true)
     {
         using var channel = UnixChannel.Open(_spec.SocketPath);
         var health = new Health.HealthClient(channel.Invoker);
@@ -203,6 +278,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
                 if (Verdict() is { } verdict)
                 {
                     if (exited is null && !IsAlive(pid)) return "adopted daemon is gone";
+                    if (!kill) return verdict;
                     await KillAsync(pid, verdict, exited);
                     return verdict;
                 }
@@ -329,7 +405,8 @@ public sealed partial class ChildProcess : IAsyncDisposable
         {
             try { await _loop; } catch (OperationCanceledException) { }
         }
-        if (!terminate) return;
+        // A unit's daemon is systemd's to stop (PartOf=vigil.target), never controld's.
+        if (!terminate || _systemd is not null) return;
         var pid = Pid;
         if (pid is null) return;
         _ = kill(pid.Value, 15);
@@ -387,4 +464,19 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "{Child} reports NOT_SERVING (one of its work loops has stalled)")]
     private partial void LogReportsNotServing(string child);
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Information, Message = "{Child} runs as systemd unit {Unit}: following it on its socket, restarting it through systemd")]
+    private partial void LogWatchingUnit(string child, string unit);
+
+    [LoggerMessage(EventId = 312, Level = LogLevel.Warning, Message = "{Child} ({Unit}) {Reason}: asking systemd to restart it")]
+    private partial void LogAskingRestart(string child, string unit, string reason);
+
+    [LoggerMessage(EventId = 313, Level = LogLevel.Error, Message = "{Child}: {Error}")]
+    private partial void LogRestartFailed(string child, string error);
+
+    [LoggerMessage(EventId = 314, Level = LogLevel.Information, Message = "{Child} ({Unit}) not serving: {Reason}")]
+    private partial void LogUnitWaiting(string child, string unit, string reason);
+
+    [LoggerMessage(EventId = 315, Level = LogLevel.Warning, Message = "{Child} ({Unit}) {Reason}")]
+    private partial void LogUnitUnhealthy(string child, string unit, string reason);
 }

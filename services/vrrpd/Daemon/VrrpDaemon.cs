@@ -112,6 +112,9 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
 
     public bool IsStopping => Volatile.Read(ref _stopping) != 0;
 
+    /// <summary>Every action the engine takes, as the event hub sees it, on the protocol loop (telemetry listens here; keep it cheap).</summary>
+    public event Action<string, VrrpAction, VrrpInstanceState>? ActionObserved;
+
     /// <summary>Daemon-wide counters (ListInstancesResponse.counters).</summary>
     public IReadOnlyDictionary<string, ulong> Counters => new Dictionary<string, ulong>
     {
@@ -562,7 +565,11 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
     /// <summary>The driver's event sink: the hub, plus the first unknown-VRID log line when log_unknown_vrids is off.</summary>
     private sealed class Sink(VrrpDaemon daemon) : IVrrpEventSink
     {
-        public void OnAction(string instance, VrrpAction action, VrrpInstanceState state) => daemon._hub.OnAction(instance, action, state);
+        public void OnAction(string instance, VrrpAction action, VrrpInstanceState state)
+        {
+            daemon._hub.OnAction(instance, action, state);
+            daemon.ActionObserved?.Invoke(instance, action, state);
+        }
 
         public void OnGroupTransition(SyncGroupTransition transition) => daemon._hub.OnGroupTransition(transition);
 
