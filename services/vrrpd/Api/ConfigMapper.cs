@@ -248,11 +248,6 @@ internal static class ConfigMapper
             throw new InvalidArgumentException($"{path}.{ProtoField(e.ParamName)}", Message(e));
         }
 
-        var engineSpec = spec.Clone();
-        engineSpec.Notify = null;
-        engineSpec.TrackInterfaces.Clear();
-        engineSpec.TrackScripts.Clear();
-        engineSpec.TrackFiles.Clear();
         return new InstanceDefinition(
             config,
             vips,
@@ -262,7 +257,6 @@ internal static class ConfigMapper
             MapTrackFiles(spec.TrackFiles, path, files),
             MapNotify(spec.Notify, $"{path}.notify"),
             spec.DontTrackPrimary,
-            Key(engineSpec) + "|" + (group ?? ""),
             Key(spec) + "|" + (group ?? ""))
         {
             Vmac = useVmac ? new VmacSpec(iface, spec.Interface, MacvlanLink.VrrpMac((byte)spec.VirtualRouterId)) : null,

@@ -50,9 +50,8 @@ public sealed record DaemonGlobals
 /// One vrrp_instance: the engine's <see cref="VrrpInstanceConfig"/> plus what the daemon around
 /// it needs (address options, trackers, notify scripts).
 /// </summary>
-/// <param name="EngineKey">identifies everything the engine sees: equal keys mean the instance can
-/// keep its state across a reload.</param>
-/// <param name="FullKey">identifies the whole specification (trackers and notifies included).</param>
+/// <param name="FullKey">identifies the whole specification (trackers and notifies included): equal
+/// keys mean nothing about the instance changed on a reload.</param>
 public sealed record InstanceDefinition(
     VrrpInstanceConfig Config,
     IReadOnlyList<VirtualAddressSpec> VirtualAddresses,
@@ -62,7 +61,6 @@ public sealed record InstanceDefinition(
     IReadOnlyList<TrackFileRef> TrackFiles,
     NotifySpecs Notify,
     bool DontTrackPrimary,
-    string EngineKey,
     string FullKey)
 {
     public string Name => Config.Name;

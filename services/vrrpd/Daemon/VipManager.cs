@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Vigil.Netlink;
 using Vigil.Netlink.Route;
@@ -15,30 +16,154 @@ namespace Vigil.Vrrpd.Daemon;
 /// </summary>
 internal sealed partial class VipManager(Rtnetlink rtnl, Func<string, InstanceDefinition?> lookup, ILogger logger) : IAddressManager
 {
+    // What each instance has put in place (added or adopted), so that a reload can take away
+    // exactly what the old configuration added: the new one no longer describes it.
+    private readonly Dictionary<string, Installed> _installed = new(StringComparer.Ordinal);
+
+    private sealed class Installed
+    {
+        public List<VirtualAddressSpec> Addresses { get; } = [];
+        public List<Route> Routes { get; } = [];
+        public List<RoutingRule> Rules { get; } = [];
+    }
+
+    private Installed InstalledBy(string instance)
+    {
+        lock (_installed)
+        {
+            if (!_installed.TryGetValue(instance, out var i)) _installed[instance] = i = new Installed();
+            return i;
+        }
+    }
+
     public async ValueTask AddVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken)
     {
-        await AddAddressesAsync(instance, cancellationToken).ConfigureAwait(false);
+        var installed = InstalledBy(instance.Name);
+        foreach (var vip in AddressesOf(instance))
+        {
+            if (await AddAsync(instance.Name, vip, cancellationToken).ConfigureAwait(false)) Remember(installed.Addresses, vip);
+        }
         if (lookup(instance.Name) is not { } d) return;
         // Routes after the addresses they may use as source; rules after the routes they point at.
-        foreach (var route in d.Routes) await RouteAsync(instance.Name, route.ToString(), add: true, () => rtnl.AddRouteAsync(route, cancellationToken)).ConfigureAwait(false);
-        foreach (var rule in d.Rules) await RouteAsync(instance.Name, "rule " + rule, add: true, () => rtnl.AddRuleAsync(rule, cancellationToken)).ConfigureAwait(false);
+        foreach (var route in d.Routes)
+        {
+            if (await RouteAsync(instance.Name, route.ToString(), add: true, () => rtnl.AddRouteAsync(route, cancellationToken)).ConfigureAwait(false))
+                Remember(installed.Routes, route);
+        }
+        foreach (var rule in d.Rules)
+        {
+            if (await RouteAsync(instance.Name, "rule " + rule, add: true, () => rtnl.AddRuleAsync(rule, cancellationToken)).ConfigureAwait(false))
+                Remember(installed.Rules, rule);
+        }
     }
 
     public async ValueTask RemoveVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken)
     {
-        if (lookup(instance.Name) is { } d)
+        Installed installed;
+        lock (_installed)
         {
-            foreach (var rule in d.Rules.Reverse()) await RouteAsync(instance.Name, "rule " + rule, add: false, () => rtnl.DeleteRuleAsync(rule, cancellationToken)).ConfigureAwait(false);
-            foreach (var route in d.Routes.Reverse()) await RouteAsync(instance.Name, route.ToString(), add: false, () => rtnl.DeleteRouteAsync(route, cancellationToken)).ConfigureAwait(false);
+            installed = _installed.Remove(instance.Name, out var i) ? i : new Installed();
         }
-        foreach (var vip in AddressesOf(instance))
+        var d = lookup(instance.Name);
+        // What the configuration names and whatever else this instance put there.
+        var rules = Union(d?.Rules ?? [], installed.Rules, r => r.ToString());
+        var routes = Union(d?.Routes ?? [], installed.Routes, r => r.ToString());
+        var addresses = Union(AddressesOf(instance), installed.Addresses, a => a.ToString());
+        foreach (var rule in rules.AsEnumerable().Reverse()) await RouteAsync(instance.Name, "rule " + rule, add: false, () => rtnl.DeleteRuleAsync(rule, cancellationToken)).ConfigureAwait(false);
+        foreach (var route in routes.AsEnumerable().Reverse()) await RouteAsync(instance.Name, route.ToString(), add: false, () => rtnl.DeleteRouteAsync(route, cancellationToken)).ConfigureAwait(false);
+        foreach (var vip in addresses)
         {
             await RemoveAsync(instance.Name, vip, quiet: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Adds or deletes one route or rule; already there (add) or already gone (delete) is fine.</summary>
-    private async Task RouteAsync(string instance, string what, bool add, Func<Task> call, bool quiet = false)
+    /// <summary>
+    /// A reload changed a master's configuration (keepalived clear_diff_vrrp_vip / _vroutes /
+    /// _vrules, then restore_vrrp_state): rules, routes and addresses this instance put in place
+    /// that the new configuration does not have (removed, or with other options) go, in that
+    /// order; then what the new configuration has and is not in place yet comes, addresses first.
+    /// What is in both is not touched, so traffic to an unchanged VIP never stops.
+    /// </summary>
+    public async ValueTask ChangeVipsAsync(VrrpInstanceConfig instance, IReadOnlyList<IPAddress> added, IReadOnlyList<IPAddress> removed, CancellationToken cancellationToken)
+    {
+        var installed = InstalledBy(instance.Name);
+        var d = lookup(instance.Name);
+        var wantAddresses = AddressesOf(instance).ToList();
+        var wantRoutes = d?.Routes ?? [];
+        var wantRules = d?.Rules ?? [];
+        foreach (var rule in Missing(installed.Rules, wantRules, r => r.ToString()).AsEnumerable().Reverse())
+        {
+            await RouteAsync(instance.Name, "rule " + rule, add: false, () => rtnl.DeleteRuleAsync(rule, cancellationToken)).ConfigureAwait(false);
+            Forget(installed.Rules, rule);
+        }
+        foreach (var route in Missing(installed.Routes, wantRoutes, r => r.ToString()).AsEnumerable().Reverse())
+        {
+            await RouteAsync(instance.Name, route.ToString(), add: false, () => rtnl.DeleteRouteAsync(route, cancellationToken)).ConfigureAwait(false);
+            Forget(installed.Routes, route);
+        }
+        foreach (var vip in Missing(installed.Addresses, wantAddresses, a => a.ToString()))
+        {
+            await RemoveAsync(instance.Name, vip, quiet: false, cancellationToken).ConfigureAwait(false);
+            Forget(installed.Addresses, vip);
+        }
+        // Removed but never recorded as ours (its add had failed, or a test drives this bare): make sure.
+        foreach (var address in removed.Where(a => !wantAddresses.Any(w => w.Address.Equals(a))))
+        {
+            if (Snapshot(installed.Addresses).Any(i => i.Address.Equals(address))) continue;
+            await RemoveAsync(instance.Name, new VirtualAddressSpec(IPPrefix.Host(address), instance.Interface), quiet: true, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var vip in Missing(wantAddresses, installed.Addresses, a => a.ToString()))
+        {
+            if (await AddAsync(instance.Name, vip, cancellationToken).ConfigureAwait(false)) Remember(installed.Addresses, vip);
+        }
+        foreach (var route in Missing(wantRoutes, installed.Routes, r => r.ToString()))
+        {
+            if (await RouteAsync(instance.Name, route.ToString(), add: true, () => rtnl.AddRouteAsync(route, cancellationToken)).ConfigureAwait(false))
+                Remember(installed.Routes, route);
+        }
+        foreach (var rule in Missing(wantRules, installed.Rules, r => r.ToString()))
+        {
+            if (await RouteAsync(instance.Name, "rule " + rule, add: true, () => rtnl.AddRuleAsync(rule, cancellationToken)).ConfigureAwait(false))
+                Remember(installed.Rules, rule);
+        }
+    }
+
+    /// <summary>The items of <paramref name="items"/> whose key is not among <paramref name="others"/>'.</summary>
+    private List<T> Missing<T>(IEnumerable<T> items, IEnumerable<T> others, Func<T, string> key)
+    {
+        var have = Snapshot(others).Select(key).ToHashSet(StringComparer.Ordinal);
+        return Snapshot(items).Where(i => !have.Contains(key(i))).ToList();
+    }
+
+    private List<T> Union<T>(IEnumerable<T> first, IEnumerable<T> second, Func<T, string> key)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return Snapshot(first).Concat(Snapshot(second)).Where(i => seen.Add(key(i))).ToList();
+    }
+
+    private List<T> Snapshot<T>(IEnumerable<T> items)
+    {
+        lock (_installed) return [.. items];
+    }
+
+    private void Remember<T>(List<T> list, T item)
+    {
+        lock (_installed)
+        {
+            if (!list.Contains(item)) list.Add(item);
+        }
+    }
+
+    private void Forget<T>(List<T> list, T item)
+    {
+        lock (_installed) list.Remove(item);
+    }
+
+    /// <summary>
+    /// Adds or deletes one route or rule; already there (add) or already gone (delete) is fine.
+    /// True when it was added or adopted.
+    /// </summary>
+    private async Task<bool> RouteAsync(string instance, string what, bool add, Func<Task> call, bool quiet = false)
     {
         try
         {
@@ -46,10 +171,12 @@ internal sealed partial class VipManager(Rtnetlink rtnl, Func<string, InstanceDe
             if (add) LogAdded(logger, instance, what);
             else if (quiet) LogLeftoverRemoved(logger, instance, what);
             else LogRemoved(logger, instance, what);
+            return add;
         }
         catch (NetlinkException e) when (add && e.AlreadyExists)
         {
             LogAdopted(logger, instance, what);
+            return true;
         }
         catch (NetlinkException e) when (!add && e.NotFound)
         {
@@ -60,25 +187,27 @@ internal sealed partial class VipManager(Rtnetlink rtnl, Func<string, InstanceDe
             if (add) LogAddFailed(logger, instance, what, e.Message);
             else if (!quiet) LogRemoveFailed(logger, instance, what, e.Message);
         }
+        return false;
     }
 
-    private async Task AddAddressesAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken)
+    /// <summary>Adds one address; true when it is in place afterwards (added, or there already and adopted).</summary>
+    private async Task<bool> AddAsync(string instance, VirtualAddressSpec vip, CancellationToken cancellationToken)
     {
-        foreach (var vip in AddressesOf(instance))
+        try
         {
-            try
-            {
-                await rtnl.AddAddressAsync(vip.ToInterfaceAddress(), cancellationToken).ConfigureAwait(false);
-                LogAdded(logger, instance.Name, vip.ToString());
-            }
-            catch (NetlinkException e) when (e.AlreadyExists)
-            {
-                LogAdopted(logger, instance.Name, vip.ToString());
-            }
-            catch (NetlinkException e)
-            {
-                LogAddFailed(logger, instance.Name, vip.ToString(), e.Message);
-            }
+            await rtnl.AddAddressAsync(vip.ToInterfaceAddress(), cancellationToken).ConfigureAwait(false);
+            LogAdded(logger, instance, vip.ToString());
+            return true;
+        }
+        catch (NetlinkException e) when (e.AlreadyExists)
+        {
+            LogAdopted(logger, instance, vip.ToString());
+            return true;
+        }
+        catch (NetlinkException e)
+        {
+            LogAddFailed(logger, instance, vip.ToString(), e.Message);
+            return false;
         }
     }
 

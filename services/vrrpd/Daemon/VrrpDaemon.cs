@@ -130,10 +130,13 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
     // ------------------------------------------------------------------ configuration
 
     /// <summary>
-    /// Applies a validated configuration: unchanged instances keep running untouched; instances
-    /// whose engine-visible specification is the same but whose trackers or notify scripts changed
-    /// keep running with the new trackers; removed instances stop (priority 0, VIPs released,
-    /// notify DELETED); added and otherwise changed ones (re)start.
+    /// Applies a validated configuration as keepalived applies a reload: unchanged instances keep
+    /// running untouched; changed instances whose identity is the same (interface, VRID, family,
+    /// addressing, VMAC, sync group: <see cref="RestartReason"/>) take the change in place (a
+    /// master stays master with its unchanged VIPs; priority, VIPs, advert_int, preemption, GARP,
+    /// authentication, trackers and notify scripts apply at once); removed instances stop
+    /// (priority 0, VIPs released, notify DELETED); added ones, and changed ones that are a new
+    /// instance, (re)start.
     /// </summary>
     public async Task<ApplyResult> ApplyAsync(DaemonConfig next, CancellationToken cancellationToken)
     {
@@ -146,8 +149,9 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
             var added = new List<string>();
             var changed = new List<string>();
             var unchanged = new List<string>();
-            var keep = new HashSet<string>(StringComparer.Ordinal);
+            var restart = new HashSet<string>(StringComparer.Ordinal);
             var fresh = new List<string>();
+            var primaryTracking = new List<InstanceDefinition>();
             foreach (var d in next.Instances)
             {
                 var before = old.Instance(d.Name);
@@ -157,19 +161,42 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
                     fresh.Add(d.Name);
                     continue;
                 }
-                var sameEngine = before.EngineKey == d.EngineKey && GroupKey(old, before) == GroupKey(next, d);
-                var sameTrackers = TrackerKey(old, before) == TrackerKey(next, d);
-                if (sameEngine) keep.Add(d.Name);
-                else fresh.Add(d.Name);
-                if (sameEngine && sameTrackers && before.FullKey == d.FullKey) unchanged.Add(d.Name);
-                else changed.Add(d.Name);
+                if (before.FullKey == d.FullKey && GroupKey(old, before) == GroupKey(next, d) && TrackerKey(old, before) == TrackerKey(next, d))
+                {
+                    unchanged.Add(d.Name);
+                    continue;
+                }
+                changed.Add(d.Name);
+                if (RestartReason(old, before, next, d) is { } why)
+                {
+                    LogRestarting(_log, d.Name, why);
+                    restart.Add(d.Name);
+                    fresh.Add(d.Name);
+                }
+                else if (before.DontTrackPrimary != d.DontTrackPrimary)
+                {
+                    primaryTracking.Add(d);
+                }
             }
             var removed = old.Instances.Select(d => d.Name).Where(n => next.Instance(n) is null).ToList();
 
             _driver.LogUnknownVrids = next.Globals.LogUnknownVrids;
+            // On the driver's loop, once the removed and restarted instances have stopped (their
+            // VIPs and notify scripts are looked up in the old configuration) and before the
+            // instances changed in place act (theirs are in the new one).
+            void SwitchConfig()
+            {
+                lock (_gate)
+                {
+                    Volatile.Write(ref _config, next);
+                    _ownAddresses = next.Instances.SelectMany(d => d.AllAddresses.Select(a => a.Address)).ToHashSet();
+                }
+            }
             try
             {
-                await _driver.ReloadAsync(next.Instances.Select(d => d.Config).ToList(), next.Groups.Select(g => g.Config).ToList(), keep).ConfigureAwait(false);
+                await _driver.ReloadAsync(next.Instances.Select(d => d.Config).ToList(), next.Groups.Select(g => g.Config).ToList(), restart,
+                        unchanged.ToHashSet(StringComparer.Ordinal), SwitchConfig)
+                    .ConfigureAwait(false);
             }
             catch (ArgumentException e)
             {
@@ -188,8 +215,11 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
                     _awaitingStart.Remove(name);
                     _sources.Remove(name);
                 }
-                Volatile.Write(ref _config, next);
-                _ownAddresses = next.Instances.SelectMany(d => d.AllAddresses.Select(a => a.Address)).ToHashSet();
+                // Normally done on the loop already; the one place that writes it if the loop did not.
+                if (!ReferenceEquals(Config, next)) SwitchConfig();
+                // dont_track_primary changed: the link state now counts, or no longer does.
+                foreach (var d in primaryTracking.Where(d => _started.Contains(d.Name)))
+                    Post(d.Name, new InterfaceStateChangedEvent(d.DontTrackPrimary || _links.IsUp(d.Config.Interface)));
             }
             // Past the point of no return: the caller going away must not leave instances unstarted,
             // and a failure in one step (a FIFO, a watcher) must not keep the others from running.
@@ -271,6 +301,19 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         {
             LogApplyStepFailed(_log, e, what);
         }
+    }
+
+    /// <summary>
+    /// Why a changed instance must restart rather than change in place: what the engine calls its
+    /// identity (<see cref="VrrpEngine.RestartReason"/>), or what only the daemon sees: its VMAC
+    /// and its sync group's membership.
+    /// </summary>
+    private static string? RestartReason(DaemonConfig oldConfig, InstanceDefinition before, DaemonConfig newConfig, InstanceDefinition after)
+    {
+        if (VrrpEngine.RestartReason(before.Config, after.Config) is { } why) return why;
+        if (before.Vmac != after.Vmac) return "use_vmac changed";
+        if (GroupKey(oldConfig, before) != GroupKey(newConfig, after)) return $"vrrp_sync_group {after.Config.SyncGroup} changed its members";
+        return null;
     }
 
     private static string GroupKey(DaemonConfig config, InstanceDefinition d) =>
@@ -613,6 +656,9 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
 
     [LoggerMessage(EventId = 3512, Level = LogLevel.Information, Message = "daemon: {Counters}")]
     private static partial void LogDaemonCounters(ILogger logger, string counters);
+
+    [LoggerMessage(EventId = 3513, Level = LogLevel.Information, Message = "{Instance}: restarting for the new configuration: {Reason}")]
+    private static partial void LogRestarting(ILogger logger, string instance, string reason);
 
     [LoggerMessage(EventId = 3508, Level = LogLevel.Information, Message = "VRRP stopped; every instance released")]
     private static partial void LogStopped(ILogger logger);

@@ -20,6 +20,13 @@ public interface IAddressManager
     ValueTask AddVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken);
 
     ValueTask RemoveVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A reload changed the configuration of a master whose VIPs are set (see <see cref="ChangeVips"/>):
+    /// remove <paramref name="removed"/>, add <paramref name="added"/>, leave the others in place.
+    /// <paramref name="instance"/> is the new configuration.
+    /// </summary>
+    ValueTask ChangeVipsAsync(VrrpInstanceConfig instance, IReadOnlyList<IPAddress> added, IReadOnlyList<IPAddress> removed, CancellationToken cancellationToken);
 }
 
 /// <summary>Announces an address: gratuitous ARP for IPv4, unsolicited NA for IPv6.</summary>

@@ -58,6 +58,8 @@ internal static class TakeoverWarmUp
 
         public ValueTask AddVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken) => ValueTask.CompletedTask;
         public ValueTask RemoveVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask ChangeVipsAsync(VrrpInstanceConfig instance, IReadOnlyList<IPAddress> added, IReadOnlyList<IPAddress> removed, CancellationToken cancellationToken) =>
+            ValueTask.CompletedTask;
         public ValueTask AnnounceAsync(string interfaceName, IPAddress address, CancellationToken cancellationToken) => ValueTask.CompletedTask;
         public ValueTask NotifyInstanceAsync(string instance, VrrpNotifyState state, byte priority, CancellationToken cancellationToken) => ValueTask.CompletedTask;
         public ValueTask NotifyGroupAsync(string group, VrrpStateKind state, CancellationToken cancellationToken) => ValueTask.CompletedTask;

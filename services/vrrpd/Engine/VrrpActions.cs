@@ -10,13 +10,25 @@ public abstract record VrrpAction;
 public sealed record SendAdvert(byte Priority) : VrrpAction;
 
 /// <summary>Send gratuitous ARPs (IPv4) / unsolicited NAs (IPv6) for every VIP, this many rounds.</summary>
-public sealed record SendGarp(int Repeat) : VrrpAction;
+public sealed record SendGarp(int Repeat) : VrrpAction
+{
+    /// <summary>Only these addresses (the VIPs a reload added); null = every VIP of the instance.</summary>
+    public IReadOnlyList<IPAddress>? Only { get; init; }
+}
 
 /// <summary>Add the instance's VIPs (virtual_ipaddress and virtual_ipaddress_excluded).</summary>
 public sealed record AddVips : VrrpAction;
 
 /// <summary>Remove the instance's VIPs.</summary>
 public sealed record RemoveVips : VrrpAction;
+
+/// <summary>
+/// A master's configuration changed on reload while its VIPs are set: remove <paramref name="Removed"/>,
+/// add <paramref name="Added"/> (addresses of virtual_ipaddress and virtual_ipaddress_excluded), and
+/// bring what else comes with the VIPs (address options, virtual routes and rules) in line with the
+/// new configuration. The addresses in both lists stay where they are.
+/// </summary>
+public sealed record ChangeVips(IReadOnlyList<IPAddress> Added, IReadOnlyList<IPAddress> Removed) : VrrpAction;
 
 public sealed record ArmTimer(VrrpTimerKind Kind, TimeSpan At) : VrrpAction;
 

@@ -52,7 +52,7 @@ public sealed class VrrpDriver
     private sealed record StopCommand(TaskCompletionSource Done) : Command;
     private sealed record FlushCommand(TaskCompletionSource Done) : Command;
     private sealed record ReloadCommand(IReadOnlyList<VrrpInstanceConfig> Instances, IReadOnlyList<VrrpSyncGroupConfig> Groups,
-        IReadOnlySet<string> Keep, TaskCompletionSource Done) : Command;
+        IReadOnlySet<string> Restart, IReadOnlySet<string>? Unchanged, Action? ConfigSwitched, TaskCompletionSource Done) : Command;
     private sealed record InvokeCommand(Action Run, TaskCompletionSource Done) : Command;
     private sealed record BeatCommand : Command
     {
@@ -194,24 +194,33 @@ public sealed class VrrpDriver
     }
 
     /// <summary>
-    /// Replaces the configuration without disturbing what has not changed: the instances named in
-    /// <paramref name="keep"/> (their specification is the same as before; the caller compares)
-    /// keep their state, VIPs and running timers, so they neither flap nor skip an advert. Every
-    /// other running instance stops as on shutdown (a master sends priority 0 and releases its
-    /// VIPs; the notify is DELETED when the instance is gone, STOP when it restarts). New and
-    /// changed instances are left in INIT: start them with <see cref="PostAsync"/> and a
-    /// <see cref="StartupEvent"/>. Throws <see cref="ArgumentException"/> (nothing changed) for an
-    /// invalid configuration; completes once the new state is in place.
+    /// Replaces the configuration without disturbing what has not changed, as keepalived's reload
+    /// does (<see cref="VrrpEngine.Reload"/>): an instance whose identity is the same (name,
+    /// interface, VRID, family, addressing) and that is not named in <paramref name="restart"/>
+    /// keeps its state and running timers and takes its new configuration in place: a master
+    /// stays master, keeps the VIPs that stay, removes the removed ones, adds and announces the
+    /// added ones, and advertises at once when its advert changed. Every other running instance
+    /// stops as on shutdown (a master sends priority 0 and releases its VIPs; the notify is
+    /// DELETED when the instance is gone, STOP when it restarts), and is left in INIT with the new
+    /// ones: start them with <see cref="PostAsync"/> and a <see cref="StartupEvent"/>.
+    /// Instances named in <paramref name="unchanged"/> (their whole specification is the same; the
+    /// caller compares) carry over without anything happening to them.
+    /// <paramref name="configSwitched"/> runs on the loop between the two, after the stops and
+    /// before the instances changed in place act, so the host can switch what its
+    /// <see cref="IAddressManager"/> and <see cref="INotifier"/> look up from the old configuration
+    /// to the new. Throws <see cref="ArgumentException"/> (nothing changed) for an invalid
+    /// configuration; completes once the new state is in place.
     /// </summary>
-    public Task ReloadAsync(IReadOnlyList<VrrpInstanceConfig> instances, IReadOnlyList<VrrpSyncGroupConfig> groups, IReadOnlySet<string> keep)
+    public Task ReloadAsync(IReadOnlyList<VrrpInstanceConfig> instances, IReadOnlyList<VrrpSyncGroupConfig> groups, IReadOnlySet<string> restart,
+        IReadOnlySet<string>? unchanged = null, Action? configSwitched = null)
     {
         ArgumentNullException.ThrowIfNull(instances);
         ArgumentNullException.ThrowIfNull(groups);
-        ArgumentNullException.ThrowIfNull(keep);
+        ArgumentNullException.ThrowIfNull(restart);
         // Validate now, so that the caller hears about a bad configuration before anything stops.
         _ = VrrpEngineState.Create(instances, groups);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_commands.Writer.TryWrite(new ReloadCommand(instances, groups, keep, done))) throw new VrrpDriverStoppedException();
+        if (!_commands.Writer.TryWrite(new ReloadCommand(instances, groups, restart, unchanged, configSwitched, done))) throw new VrrpDriverStoppedException();
         return done.Task;
     }
 
@@ -332,23 +341,30 @@ public sealed class VrrpDriver
 
     private async Task ReloadOnLoopAsync(ReloadCommand r, CancellationToken ct)
     {
-        var names = r.Instances.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var next = r.Instances.ToDictionary(i => i.Name, StringComparer.Ordinal);
         // Checked again here: the configuration was valid when queued and nothing has stopped yet.
-        _ = VrrpEngine.Reload(State, r.Instances, r.Groups, r.Keep);
+        _ = VrrpEngine.Reload(State, r.Instances, r.Groups, r.Restart, Now);
         foreach (var (name, s) in State.Instances.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList())
         {
-            if (r.Keep.Contains(name) && names.Contains(name)) continue;
+            if (next.TryGetValue(name, out var config) && VrrpEngine.CarriesOver(State, config, r.Restart)) continue;
             if (s.State is not (VrrpStateKind.Init or VrrpStateKind.Stopped))
-                await DispatchAsync(name, new ShutdownEvent(Deleted: !names.Contains(name)), ct).ConfigureAwait(false);
+                await DispatchAsync(name, new ShutdownEvent(Deleted: !next.ContainsKey(name)), ct).ConfigureAwait(false);
+        }
+        try
+        {
+            r.ConfigSwitched?.Invoke();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            VrrpDriverLog.ActionFailed(_log, e, "reload", "configuration switch");
         }
         // Built from the state after the stops, so whatever they did is the starting point.
-        var next = VrrpEngine.Reload(State, r.Instances, r.Groups, r.Keep);
+        var reload = VrrpEngine.Reload(State, r.Instances, r.Groups, r.Restart, Now, r.Unchanged);
         var before = State;
-        Volatile.Write(ref _state, next);
+        Volatile.Write(ref _state, reload.Step.State);
         foreach (var name in before.Instances.Keys)
         {
-            var carried = r.Keep.Contains(name) && next.Instances.ContainsKey(name) && before.Instances[name].State != VrrpStateKind.Stopped;
-            if (carried) continue;
+            if (reload.Reconfigured.Contains(name)) continue;
             // Gone or restarted: its timers die with the old instance.
             foreach (var kind in Enum.GetValues<VrrpTimerKind>())
             {
@@ -357,7 +373,8 @@ public sealed class VrrpDriver
             _ipIds.Remove(name);
             _loggedRejects.RemoveWhere(k => k.Item1 == name);
         }
-        foreach (var (name, s) in next.Instances) SyncTimers(name, s);
+        await PerformAsync(reload.Step, ct).ConfigureAwait(false);
+        foreach (var (name, s) in reload.Step.State.Instances) SyncTimers(name, s);
     }
 
     private async Task ReceiveAsync(VrrpReceivedPacket packet, CancellationToken ct)
@@ -414,6 +431,16 @@ public sealed class VrrpDriver
         }
         var before = State;
         Volatile.Write(ref _state, step.State);
+        await PerformAsync(step, ct).ConfigureAwait(false);
+        foreach (var (name, s) in step.State.Instances)
+        {
+            if (!ReferenceEquals(before.Instances.GetValueOrDefault(name), s)) SyncTimers(name, s);
+        }
+    }
+
+    /// <summary>Executes a step's actions, then its sync group transitions (notify scripts, sink).</summary>
+    private async Task PerformAsync(VrrpEngineStep step, CancellationToken ct)
+    {
         foreach (var (name, action) in AdvertsFirst(step.Actions))
         {
             await ExecuteAsync(name, action, ct).ConfigureAwait(false);
@@ -438,10 +465,6 @@ public sealed class VrrpDriver
             {
                 VrrpDriverLog.ActionFailed(_log, e, t.Group, "event sink");
             }
-        }
-        foreach (var (name, s) in step.State.Instances)
-        {
-            if (!ReferenceEquals(before.Instances.GetValueOrDefault(name), s)) SyncTimers(name, s);
         }
     }
 
@@ -514,7 +537,7 @@ public sealed class VrrpDriver
                     break;
                 case SendGarp garp:
                     for (var round = 0; round < garp.Repeat; round++)
-                        foreach (var vip in cfg.VirtualAddresses.Concat(cfg.ExcludedVirtualAddresses))
+                        foreach (var vip in garp.Only ?? [.. cfg.VirtualAddresses, .. cfg.ExcludedVirtualAddresses])
                             await _deps.Arp.AnnounceAsync(cfg.Interface, vip, ct).ConfigureAwait(false);
                     break;
                 case AddVips:
@@ -522,6 +545,9 @@ public sealed class VrrpDriver
                     break;
                 case RemoveVips:
                     await _deps.Addresses.RemoveVipsAsync(cfg, ct).ConfigureAwait(false);
+                    break;
+                case ChangeVips change:
+                    await _deps.Addresses.ChangeVipsAsync(cfg, change.Added, change.Removed, ct).ConfigureAwait(false);
                     break;
                 case RunNotify notify:
                     await _deps.Notifier.NotifyInstanceAsync(instance, notify.State, notify.Priority, ct).ConfigureAwait(false);

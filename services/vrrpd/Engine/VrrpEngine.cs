@@ -42,6 +42,9 @@ public sealed record VrrpEngineState
     }
 }
 
+/// <summary>A reload's outcome: the step of the instances changed in place, and their names.</summary>
+public sealed record VrrpReloadStep(VrrpEngineStep Step, IReadOnlySet<string> Reconfigured);
+
 /// <summary>One dispatch's outcome: actions in the order they must be executed.</summary>
 public sealed record VrrpEngineStep(
     VrrpEngineState State,
@@ -55,38 +58,95 @@ public sealed record VrrpEngineStep(
 public static class VrrpEngine
 {
     /// <summary>
-    /// The engine state after a configuration reload. Instances named in <paramref name="keep"/>
-    /// (their specification is unchanged; the caller decides that) carry their whole
-    /// <see cref="VrrpInstanceState"/> over: state, timers' deadlines, master, priorities, counters,
-    /// VIPs held. Every other instance starts afresh in INIT. A sync group keeps its state when it
-    /// existed before with the same members. Throws <see cref="ArgumentException"/> for an invalid
-    /// configuration, like <see cref="VrrpEngineState.Create"/>; the current state is not touched.
+    /// The engine state after a configuration reload, with the actions of the instances that take
+    /// their new configuration in place. An instance carries over (<see cref="CarriesOver"/>) when
+    /// it exists already under the same name, is running, is not named in
+    /// <paramref name="restart"/> (what the engine cannot see, a VMAC or a group that changed, the
+    /// caller decides) and <see cref="RestartReason"/> finds its identity unchanged: it then keeps
+    /// its whole <see cref="VrrpInstanceState"/> (state, timers' deadlines, master, counters, VIPs
+    /// held) and steps a <see cref="ConfigChangedEvent"/> with its new configuration. Every other
+    /// instance starts afresh in INIT. A sync group keeps its state when it existed before with
+    /// the same members, all carried over. Instances named in <paramref name="unchanged"/> (the
+    /// caller compared their whole specification) carry over without the event, so nothing at
+    /// all happens to them. Throws <see cref="ArgumentException"/> for an invalid configuration,
+    /// like <see cref="VrrpEngineState.Create"/>; the current state is not touched.
     /// </summary>
-    public static VrrpEngineState Reload(
+    public static VrrpReloadStep Reload(
         VrrpEngineState current,
         IEnumerable<VrrpInstanceConfig> instances,
         IEnumerable<VrrpSyncGroupConfig>? groups,
-        IReadOnlySet<string> keep)
+        IReadOnlySet<string> restart,
+        TimeSpan now,
+        IReadOnlySet<string>? unchanged = null)
     {
         ArgumentNullException.ThrowIfNull(current);
-        ArgumentNullException.ThrowIfNull(keep);
+        ArgumentNullException.ThrowIfNull(restart);
         var fresh = VrrpEngineState.Create(instances, groups);
         var map = fresh.Instances.ToBuilder();
+        var carried = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (name, next) in fresh.Instances)
         {
-            if (!keep.Contains(name) || !current.Instances.TryGetValue(name, out var old)) continue;
-            // A stopped instance has nothing worth keeping; it starts again.
-            if (old.State == VrrpStateKind.Stopped) continue;
-            map[name] = old with { Config = next.Config };
+            if (!CarriesOver(current, next.Config, restart)) continue;
+            // An unchanged one takes the new (equal) configuration as it is; a changed one keeps the
+            // old for now, and the event below moves it to the new one.
+            map[name] = unchanged?.Contains(name) == true ? current.Instances[name] with { Config = next.Config } : current.Instances[name];
+            carried.Add(name);
         }
         var groupStates = fresh.GroupStates.ToBuilder();
         foreach (var (name, group) in fresh.Groups)
         {
             if (current.Groups.TryGetValue(name, out var before) && before.Members.SequenceEqual(group.Members)
-                && group.Members.All(keep.Contains) && current.GroupStates.TryGetValue(name, out var state))
+                && group.Members.All(carried.Contains) && current.GroupStates.TryGetValue(name, out var state))
                 groupStates[name] = state;
         }
-        return fresh with { Instances = map.ToImmutable(), GroupStates = groupStates.ToImmutable() };
+        var engine = fresh with { Instances = map.ToImmutable(), GroupStates = groupStates.ToImmutable() };
+        var actions = new List<(string, VrrpAction)>();
+        var transitions = new List<SyncGroupTransition>();
+        foreach (var name in carried.Where(n => unchanged?.Contains(n) != true))
+        {
+            var step = Dispatch(engine, name, new ConfigChangedEvent(fresh.Instances[name].Config), now);
+            engine = step.State;
+            actions.AddRange(step.Actions);
+            transitions.AddRange(step.GroupTransitions);
+        }
+        return new VrrpReloadStep(new VrrpEngineStep(engine, actions, transitions), carried);
+    }
+
+    /// <summary>Whether <paramref name="next"/> takes over the running instance of its name in place (see <see cref="Reload"/>).</summary>
+    public static bool CarriesOver(VrrpEngineState current, VrrpInstanceConfig next, IReadOnlySet<string> restart)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(restart);
+        return !restart.Contains(next.Name)
+            && current.Instances.TryGetValue(next.Name, out var old)
+            // A stopped instance has nothing worth keeping; it starts again.
+            && old.State != VrrpStateKind.Stopped
+            && RestartReason(old.Config, next) is null;
+    }
+
+    /// <summary>
+    /// Why the new configuration of an instance is a new instance, or null when it can be applied
+    /// in place. keepalived 2.2.7 (vrrp.c vrrp_exist) keeps an instance across a reload when its
+    /// VRID, address family and interface are the same, it is unicast on both sides or on
+    /// neither, and then the same unicast source, or the same multicast group. Vigil also
+    /// restarts on a changed mcast_src_ip and sync group (vrrp_sync_group membership is matched
+    /// by name here; keepalived re-links it), which keepalived would carry over.
+    /// </summary>
+    public static string? RestartReason(VrrpInstanceConfig before, VrrpInstanceConfig after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        if (before.Interface != after.Interface) return $"interface {before.Interface} -> {after.Interface}";
+        if (before.Vrid != after.Vrid) return $"virtual_router_id {before.Vrid} -> {after.Vrid}";
+        if (before.Family != after.Family) return "address family changed";
+        if (before.IsUnicast != after.IsUnicast) return before.IsUnicast ? "unicast -> multicast" : "multicast -> unicast";
+        if (!Equals(before.SourceAddress, after.SourceAddress))
+            return $"source address {before.SourceAddress?.ToString() ?? "(interface's)"} -> {after.SourceAddress?.ToString() ?? "(interface's)"}";
+        if (!before.IsUnicast && !before.MulticastDestination.Equals(after.MulticastDestination))
+            return $"multicast group {before.MulticastDestination} -> {after.MulticastDestination}";
+        if (before.SyncGroup != after.SyncGroup) return $"sync group {before.SyncGroup ?? "(none)"} -> {after.SyncGroup ?? "(none)"}";
+        return null;
     }
 
     // A group of n members settles in a few rounds; far more means a bug, not a busy network.

@@ -37,6 +37,13 @@ public sealed record SendGarpRequestedEvent : VrrpEvent;
 /// stopping: the notify is DELETED instead of STOP.</param>
 public sealed record ShutdownEvent(bool Deleted = false) : VrrpEvent;
 
+/// <summary>
+/// Reload: the instance's configuration changed in ways applied in place (priority, VIPs,
+/// advert_int, preemption, GARP settings, authentication...); its identity (interface, VRID,
+/// family, addressing) is the same. The state carries on: a master stays master.
+/// </summary>
+public sealed record ConfigChangedEvent(VrrpInstanceConfig Config) : VrrpEvent;
+
 /// <summary>Sync group: go MASTER together with the group.</summary>
 public sealed record SyncGotoMasterEvent : VrrpEvent;
 

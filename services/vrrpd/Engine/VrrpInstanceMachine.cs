@@ -68,6 +68,7 @@ public static class VrrpInstanceMachine
                     break;
                 case SyncGotoBackupEvent: SyncGotoBackup(); break;
                 case SyncGotoFaultEvent: SyncGotoFault(); break;
+                case ConfigChangedEvent changed: Reconfigure(changed.Config); break;
                 default: throw new ArgumentException($"unknown event {e.GetType().Name}", nameof(e));
             }
         }
@@ -399,6 +400,102 @@ public static class VrrpInstanceMachine
         {
             if (_s.State == VrrpStateKind.Master) LeaveMaster(VrrpStateKind.Fault, VrrpTransitionReason.SyncGroup, sendPriorityZero: false);
             else if (_s.State == VrrpStateKind.Backup) EnterFaultFromBackup(VrrpTransitionReason.SyncGroup);
+        }
+
+        // ---- reload ----------------------------------------------------------------------------
+
+        /// <summary>
+        /// A reload changed the configuration in place, as keepalived 2.2.7 does (vrrp.c
+        /// clear_diff_vrrp, restore_vrrp_state; vrrp_scheduler.c vrrp_init_state with reload_master):
+        /// the state stays. A master keeps its VIPs, removes only the removed ones, adds and
+        /// announces only the added ones, and advertises at once when its advert changed (new
+        /// priority, addresses, interval or authentication), the new interval counting from there.
+        /// A backup keeps its master down timer, moved only by the change of its length. If the
+        /// new priority loses the election, the usual rules decide: a preempting backup takes over.
+        /// </summary>
+        private void Reconfigure(VrrpInstanceConfig next)
+        {
+            var old = Cfg;
+            var oldPriority = _s.EffectivePriority;
+            var oldMasterDown = MasterDownTimer();
+            var oldAdvert = old.Advertisement(oldPriority);
+            // A VRRPv3 backup goes on using the interval its master advertises (RFC 5798 6.4.2).
+            var keepMastersInterval = _s.State == VrrpStateKind.Backup && _s.MasterAddress is not null
+                && old.Version == VrrpVersion.V3 && next.Version == VrrpVersion.V3;
+            _s = _s with
+            {
+                Config = next,
+                MasterAdverIntervalMicros = keepMastersInterval ? _s.MasterAdverIntervalMicros : next.AdvertIntervalMicros,
+            };
+            if (_s.State == VrrpStateKind.Init) _s = _s with { WantState = next.InitialState };
+
+            var priority = ComputeEffectivePriority();
+            if (priority != oldPriority)
+            {
+                _actions.Add(new PriorityChanged(oldPriority, priority));
+                _s = _s with { EffectivePriority = priority };
+            }
+            // A new preempt_delay counts from the next lower-priority advert.
+            if (next.PreemptDelay != old.PreemptDelay) _s = _s with { PreemptTime = null };
+
+            switch (_s.State)
+            {
+                case VrrpStateKind.Backup:
+                    ReconfigureBackup(oldMasterDown);
+                    break;
+                case VrrpStateKind.Master:
+                    ReconfigureMaster(old, oldAdvert);
+                    break;
+                case VrrpStateKind.Fault:
+                    _s = _s with { MasterDownMicros = MasterDownTimer() };
+                    break;
+            }
+        }
+
+        private void ReconfigureBackup(long oldMasterDown)
+        {
+            var newMasterDown = MasterDownTimer();
+            // Only a timer armed for the full Master_Down_Interval moves; a Skew_Time after a
+            // priority-0 advert (or the zero of an owner's start) still means "take over now".
+            if (_s.MasterDownMicros != oldMasterDown || newMasterDown == oldMasterDown) return;
+            _s = _s with { MasterDownMicros = newMasterDown };
+            if (_s.TimerDue(VrrpTimerKind.MasterDown) is { } due)
+                SetTimer(VrrpTimerKind.MasterDown, due + VrrpTiming.FromMicros(newMasterDown - oldMasterDown));
+        }
+
+        private void ReconfigureMaster(VrrpInstanceConfig old, VrrpAdvertisement oldAdvert)
+        {
+            var inStartupDelay = _s.DelayedStartUntil is { } d && d > now;
+            if (!inStartupDelay && !oldAdvert.Equals(Cfg.Advertisement(_s.EffectivePriority)))
+            {
+                SendAdvert(_s.EffectivePriority);
+                ArmProtocolTimer(VrrpTimerKind.Advert, Cfg.AdvertIntervalMicros);
+            }
+
+            // Without VIPs set (still inside vrrp_startup_delay) the first advert adds the new ones.
+            if (_s.VipsSet)
+            {
+                var before = old.VirtualAddresses.Concat(old.ExcludedVirtualAddresses).Distinct().ToList();
+                var after = Cfg.VirtualAddresses.Concat(Cfg.ExcludedVirtualAddresses).Distinct().ToList();
+                var added = after.Where(a => !before.Contains(a)).ToList();
+                var removed = before.Where(a => !after.Contains(a)).ToList();
+                if (added.Count > 0 || removed.Count > 0)
+                    _actions.Add(new LogNote($"addresses changed in place: {string.Join(' ', added.Select(a => "+" + a).Concat(removed.Select(a => "-" + a)))}"));
+                // Always, so that address options, routes and rules follow the new configuration too.
+                _actions.Add(new ChangeVips(added, removed));
+                if (added.Count > 0 && Cfg.GarpMasterRepeat > 0)
+                {
+                    _actions.Add(new SendGarp(Cfg.GarpMasterRepeat) { Only = added });
+                    if (Cfg.GarpMasterRefresh > TimeSpan.Zero) SetTimer(VrrpTimerKind.GarpRefresh, now + Cfg.GarpMasterRefresh);
+                }
+            }
+
+            // GARP timers follow their new settings; a setting now off cancels its timer.
+            if (Cfg.GarpMasterDelay == TimeSpan.Zero || Cfg.GarpMasterRepeat == 0) SetTimer(VrrpTimerKind.GarpDelay, null);
+            if (Cfg.GarpMasterRefresh == TimeSpan.Zero) SetTimer(VrrpTimerKind.GarpRefresh, null);
+            else if (_s.VipsSet && (Cfg.GarpMasterRefresh != old.GarpMasterRefresh || _s.TimerDue(VrrpTimerKind.GarpRefresh) is null))
+                SetTimer(VrrpTimerKind.GarpRefresh, now + Cfg.GarpMasterRefresh);
+            if (Cfg.GarpLowerPrioDelay == TimeSpan.Zero || Cfg.GarpLowerPrioRepeat == 0) SetTimer(VrrpTimerKind.LowerPriorityGarp, null);
         }
 
         // ---- receiving -----------------------------------------------------------------------

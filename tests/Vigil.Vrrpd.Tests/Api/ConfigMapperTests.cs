@@ -184,19 +184,14 @@ public sealed class ConfigMapperTests
     }
 
     [Fact]
-    public void ToDaemonConfig_SameSpecTwice_SameKeys_AndNotifyChangeKeepsEngineKey()
+    public void ToDaemonConfig_SameSpecTwice_SameKey_NotifyChangeChangesIt()
     {
         var a = ConfigMapper.ToDaemonConfig(Valid()).Instances[0];
         var b = ConfigMapper.ToDaemonConfig(Valid()).Instances[0];
-        Assert.Equal(a.EngineKey, b.EngineKey);
         Assert.Equal(a.FullKey, b.FullKey);
         var c = Valid();
         c.Instances[0].Notify = new NotifySpec { NotifyMaster = "/bin/true" };
-        var n = ConfigMapper.ToDaemonConfig(c).Instances[0];
-        Assert.Equal(a.EngineKey, n.EngineKey);
-        Assert.NotEqual(a.FullKey, n.FullKey);
-        c.Instances[0].Priority = 101;
-        Assert.NotEqual(a.EngineKey, ConfigMapper.ToDaemonConfig(c).Instances[0].EngineKey);
+        Assert.NotEqual(a.FullKey, ConfigMapper.ToDaemonConfig(c).Instances[0].FullKey);
     }
 
     [Fact]

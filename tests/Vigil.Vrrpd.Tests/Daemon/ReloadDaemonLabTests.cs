@@ -122,8 +122,9 @@ public sealed class ReloadDaemonLabTests
         e = await Assert.ThrowsAsync<RpcException>(() => na.Client.SendGarpAsync(new SendGarpRequest { Instance = "VI_9" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, e.StatusCode);
 
-        // A changed instance restarts: a BACKUP (no peer yet) cannot SendGarp.
-        var changed = Config(("VI_1", 101));
+        // An instance with a new VRID is a new instance and restarts (a priority or interval change
+        // alone is applied in place): a BACKUP (no peer yet) cannot SendGarp.
+        var changed = Config(("VI_1", 105));
         changed.Instances[0].Priority = 50;
         changed.Instances[0].AdvertInterval = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(5));
         var r = await na.ApplyAsync(changed);

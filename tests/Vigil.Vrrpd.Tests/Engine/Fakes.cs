@@ -51,6 +51,12 @@ internal sealed class FakeHost(ManualTimeProvider clock, string name = "node") :
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask ChangeVipsAsync(VrrpInstanceConfig instance, IReadOnlyList<IPAddress> added, IReadOnlyList<IPAddress> removed, CancellationToken ct)
+    {
+        Calls.Enqueue($"change {instance.Name} +[{string.Join(' ', added)}] -[{string.Join(' ', removed)}]");
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask AnnounceAsync(string interfaceName, IPAddress address, CancellationToken ct)
     {
         Calls.Enqueue($"garp {interfaceName} {address} @{clock.Elapsed.TotalSeconds:0.######}");

@@ -4,7 +4,7 @@ using Vigil.Vrrpd.Protocol;
 
 namespace Vigil.Vrrpd.Tests.Engine;
 
-/// <summary>Configuration reload: unchanged instances keep everything, the rest stop or start.</summary>
+/// <summary>Configuration reload: unchanged instances keep everything, new instances (a new identity) stop and start.</summary>
 public sealed class ReloadTests : DriverTestBase
 {
     private static VrrpInstanceConfig Vi(string name, byte vrid, byte prio = 100, string? group = null) => new()
@@ -24,7 +24,8 @@ public sealed class ReloadTests : DriverTestBase
         var running = VrrpEngine.Dispatch(before, "VI_1", new StartupEvent(IPAddress.Parse("10.0.0.9"), true), TimeSpan.FromSeconds(1)).State;
         var old = running.Instances["VI_1"];
 
-        var next = VrrpEngine.Reload(running, [Vi("VI_1", 1), Vi("VI_3", 3)], null, new HashSet<string> { "VI_1" });
+        var next = VrrpEngine.Reload(running, [Vi("VI_1", 1), Vi("VI_3", 3)], null, new HashSet<string>(), TimeSpan.FromSeconds(2),
+            unchanged: new HashSet<string> { "VI_1" }).Step.State;
 
         var kept = next.Instances["VI_1"];
         Assert.Equal(VrrpStateKind.Backup, kept.State);
@@ -36,19 +37,20 @@ public sealed class ReloadTests : DriverTestBase
     }
 
     [Fact]
-    public void Reload_InstanceNotKept_StartsAfresh()
+    public void Reload_InstanceNamedForRestart_StartsAfresh()
     {
         var running = VrrpEngine.Dispatch(VrrpEngineState.Create([Vi("VI_1", 1)]), "VI_1", new StartupEvent(IPAddress.Parse("10.0.0.9"), true), TimeSpan.Zero).State;
-        var next = VrrpEngine.Reload(running, [Vi("VI_1", 1, prio: 120)], null, new HashSet<string>());
-        Assert.Equal(VrrpStateKind.Init, next.Instances["VI_1"].State);
-        Assert.Equal(120, next.Instances["VI_1"].Config.Priority);
+        var next = VrrpEngine.Reload(running, [Vi("VI_1", 1, prio: 120)], null, new HashSet<string> { "VI_1" }, TimeSpan.Zero);
+        Assert.Equal(VrrpStateKind.Init, next.Step.State.Instances["VI_1"].State);
+        Assert.Equal(120, next.Step.State.Instances["VI_1"].Config.Priority);
+        Assert.Empty(next.Reconfigured);
     }
 
     [Fact]
     public void Reload_InvalidConfiguration_ThrowsNamingTheProblem()
     {
         var running = VrrpEngineState.Create([Vi("VI_1", 1)]);
-        var e = Assert.Throws<ArgumentException>(() => VrrpEngine.Reload(running, [Vi("VI_1", 1), Vi("VI_1", 2)], null, new HashSet<string>()));
+        var e = Assert.Throws<ArgumentException>(() => VrrpEngine.Reload(running, [Vi("VI_1", 1), Vi("VI_1", 2)], null, new HashSet<string>(), TimeSpan.Zero));
         Assert.Contains("VI_1 is defined twice", e.Message);
     }
 
@@ -58,9 +60,10 @@ public sealed class ReloadTests : DriverTestBase
         var group = new VrrpSyncGroupConfig("G1", ["VI_1", "VI_2"]);
         var state = VrrpEngineState.Create([Vi("VI_1", 1, group: "G1"), Vi("VI_2", 2, group: "G1")], [group]);
         state = state with { GroupStates = state.GroupStates.SetItem("G1", VrrpStateKind.Master) };
-        var keep = new HashSet<string> { "VI_1", "VI_2" };
-        Assert.Equal(VrrpStateKind.Master, VrrpEngine.Reload(state, [Vi("VI_1", 1, group: "G1"), Vi("VI_2", 2, group: "G1")], [group], keep).GroupStates["G1"]);
-        Assert.Equal(VrrpStateKind.Init, VrrpEngine.Reload(state, [Vi("VI_1", 1, group: "G1"), Vi("VI_2", 2, group: "G1")], [group], new HashSet<string> { "VI_1" }).GroupStates["G1"]);
+        VrrpEngineState Reloaded(params string[] restart) =>
+            VrrpEngine.Reload(state, [Vi("VI_1", 1, group: "G1"), Vi("VI_2", 2, group: "G1")], [group], restart.ToHashSet(), TimeSpan.Zero).Step.State;
+        Assert.Equal(VrrpStateKind.Master, Reloaded().GroupStates["G1"]);
+        Assert.Equal(VrrpStateKind.Init, Reloaded("VI_2").GroupStates["G1"]);
     }
 
     [Fact]
@@ -78,7 +81,7 @@ public sealed class ReloadTests : DriverTestBase
         host.Actions.Clear();
         var sentBefore = host.Sent.Where(s => s.Instance == "VI_1").Select(s => s.At).ToList();
 
-        await driver.ReloadAsync([Vi("VI_1", 1), Vi("VI_3", 3)], [], new HashSet<string> { "VI_1" });
+        await driver.ReloadAsync([Vi("VI_1", 1), Vi("VI_3", 3)], [], new HashSet<string>(), unchanged: new HashSet<string> { "VI_1" });
         await Settle();
 
         // VI_1 untouched: no VIP removal, no transition, no notify.
@@ -103,7 +106,7 @@ public sealed class ReloadTests : DriverTestBase
     }
 
     [Fact]
-    public async Task ReloadAsync_ChangedInstance_StopsThenWaitsForStartup()
+    public async Task ReloadAsync_VridChanged_StopsThenWaitsForStartup()
     {
         var host = new FakeHost(Clock);
         var driver = Start(host, Vi("VI_1", 1));
@@ -111,7 +114,9 @@ public sealed class ReloadTests : DriverTestBase
         await Advance(4);
         Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_1"].State);
 
-        await driver.ReloadAsync([Vi("VI_1", 1, prio: 50)], [], new HashSet<string>());
+        // A new VRID is a new instance (keepalived vrrp_exist): the old one leaves with priority 0.
+        await driver.ReloadAsync([Vi("VI_1", 2, prio: 50)], [], new HashSet<string>());
+        Assert.Equal(0, host.Sent.Last().Advert().Priority);
         Assert.Contains("remove VI_1", host.Calls);
         Assert.Contains("notify INSTANCE VI_1 STOP 100", host.Calls);
         Assert.Equal(VrrpStateKind.Init, driver.State.Instances["VI_1"].State);

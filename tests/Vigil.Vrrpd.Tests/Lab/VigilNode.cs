@@ -100,6 +100,12 @@ internal sealed class VigilNode : IAsyncDisposable, IAddressManager, INotifier
             await _host.ExecAsync("ip", "addr", "del", Cidr(vip), "dev", instance.Interface);
     }
 
+    public async ValueTask ChangeVipsAsync(VrrpInstanceConfig instance, IReadOnlyList<IPAddress> added, IReadOnlyList<IPAddress> removed, CancellationToken cancellationToken)
+    {
+        foreach (var vip in removed) await _host.ExecAsync("ip", "addr", "del", Cidr(vip), "dev", instance.Interface);
+        foreach (var vip in added) await _host.CheckAsync("ip", "addr", "replace", Cidr(vip), "dev", instance.Interface);
+    }
+
     public ValueTask NotifyInstanceAsync(string instance, VrrpNotifyState state, byte priority, CancellationToken cancellationToken)
     {
         Notifications.Enqueue($"INSTANCE \"{instance}\" {state.ToString().ToUpperInvariant()} {priority}");

@@ -1,13 +1,11 @@
-using Vigil.Testing;
-
-namespace Vigil.Vrrpd.Tests;
+namespace Vigil.Testing;
 
 /// <summary>
 /// Debian's keepalived (2.2.7 here) in a lab host: the independent judge of Vigil's VRRP. Runs
 /// in the foreground (-n) with console logging (-l -D), VRRP only (-P), its own config and pid
 /// files in a temporary directory; stopped by its own pid.
 /// </summary>
-internal sealed class KeepalivedPeer : IAsyncDisposable
+public sealed class KeepalivedPeer : IAsyncDisposable
 {
     private readonly string _dir;
     private readonly LabProcess _process;
@@ -43,6 +41,10 @@ internal sealed class KeepalivedPeer : IAsyncDisposable
         var line = Log.Split('\n').LastOrDefault(l => l.Contains(marker, StringComparison.Ordinal));
         return line?[(line.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Split(' ')[0];
     }
+
+    /// <summary>How many "Entering X STATE" lines keepalived logged for the instance so far.</summary>
+    public int Transitions(string instance) =>
+        Log.Split('\n').Count(l => l.Contains($"({instance}) Entering ", StringComparison.Ordinal));
 
     public Task WaitForStateAsync(string instance, string state, TimeSpan timeout) =>
         Poll.UntilAsync(() => State(instance) == state, timeout, $"keepalived {instance} to enter {state}", () => Log);
