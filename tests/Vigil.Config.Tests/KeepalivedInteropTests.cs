@@ -93,8 +93,10 @@ public sealed class KeepalivedInteropTests(KeepalivedNamespace ns) : IClassFixtu
         (new Regex(" is deprecated"), "the keyword still works"),
     ];
 
-    private static string SeverityOf(string keepalivedMessage) =>
-        keepalivedMessage.Contains("WARNING", StringComparison.Ordinal) ? "warning" : "error";
+    /// <summary>keepalived's own label in the text: "WARNING - ...", "(VI_1) WARNING - ...", "Warning - script ... is not used".</summary>
+    private static readonly Regex KeepalivedWarning = new(@"\bWARNING\b|\bWarning - ", RegexOptions.Compiled);
+
+    private static string SeverityOf(string keepalivedMessage) => KeepalivedWarning.IsMatch(keepalivedMessage) ? "warning" : "error";
 
     [Theory]
     [MemberData(nameof(CorpusTests.Files), MemberType = typeof(CorpusTests))]

@@ -21,6 +21,7 @@ internal sealed partial class ConfigBuilder
         public SourcePosition InterfaceAt { get; set; }
         public string? Vrf { get; set; }
         public bool UseVmac { get; set; }
+        public SourcePosition UseVmacAt { get; set; }
         public string? VmacName { get; set; }
         public PhysicalAddress? VmacMac { get; set; }
         public bool VmacMacUsesVrid { get; set; }
@@ -615,6 +616,7 @@ internal sealed partial class ConfigBuilder
     private void UseVmacKeyword(VrrpDraft v, ConfigNode n)
     {
         v.UseVmac = true;
+        v.UseVmacAt = n.Position;
         for (var i = 0; i < n.ArgCount; i++)
         {
             var word = n.Arg(i)!;
