@@ -19,7 +19,7 @@ public static class ConfigCheck
     public static bool IsRequested(IReadOnlyList<string> args) =>
         args.Any(a => a is "-t" or "--config-test" or "--dump-config" || a.StartsWith("--config-test=", StringComparison.Ordinal));
 
-    /// <summary>Runs the check; returns 0 ok, 3 cannot run, 4 errors but would run, 5 scripts without script security (2 for bad arguments).</summary>
+    /// <summary>Runs the check; returns keepalived 2.2.7's statuses: 0 ok, 2 a missing word (or bad arguments), 4 cannot run, 5 errors but would run, 6 scripts without script security.</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, ConfigLoadOptions? baseOptions = null)
     {
         var test = false;
@@ -82,9 +82,11 @@ public static class ConfigCheck
             return 2;
         }
 
+        // --dump-config alone shows what the file says, wherever it is run (a seed config names
+        // another node's eth1): no host checks. -t checks the host as keepalived -t does.
         var options = (baseOptions ?? new ConfigLoadOptions()) with
         {
-            Host = hostChecks ? (baseOptions?.Host ?? SystemHostEnvironment.Instance) : null,
+            Host = hostChecks && test ? (baseOptions?.Host ?? SystemHostEnvironment.Instance) : null,
         };
         if (configId is not null) options = options with { ConfigId = configId };
         var result = ConfigLoader.Load(file, options);

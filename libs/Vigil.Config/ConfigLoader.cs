@@ -52,7 +52,7 @@ public sealed class ConfigLoadResult
     /// The model keepalived would run, or null when it cannot run: a file or a needed word is
     /// missing, an interface does not exist, keepalived reports a fatal error, or its VRRP process
     /// would stop on an instance (no virtual_router_id, no interface, no VIP where one is required,
-    /// duplicate VRIDs) - keepalived -t reports those as plain errors (status 4), yet keepalived
+    /// duplicate VRIDs) - keepalived -t reports those as plain errors (status 5), yet keepalived
     /// then exits.
     /// </summary>
     public KeepalivedConfig? Config { get; }
@@ -60,7 +60,7 @@ public sealed class ConfigLoadResult
     /// <summary>Every error and warning, in the order found.</summary>
     public IReadOnlyList<Diagnostic> Diagnostics { get; }
 
-    /// <summary>keepalived -t's status: 0 ok, 3 cannot run, 4 errors but would run, 5 scripts without enable_script_security.</summary>
+    /// <summary>keepalived 2.2.7 -t's status: 0 ok, 2 a missing word, 4 cannot run, 5 errors but would run, 6 scripts without enable_script_security.</summary>
     public int ExitCode { get; }
 
     /// <summary>The files read, the main file first.</summary>

@@ -183,7 +183,8 @@ public sealed partial class Controller : IAsyncDisposable
         var desired = VrrpConfigMapper.ToProto(config);
         using var channel = UnixChannel.Open(child.SocketPath);
         var reply = await new VrrpService.VrrpServiceClient(channel.Invoker).ApplyConfigAsync(new ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(30)));
-        LogPushed(child.Name, desired.Instances.Count, reply.AddedInstances.Count, reply.ChangedInstances.Count, reply.RemovedInstances.Count, reply.UnchangedInstances.Count);
+        foreach (var line in VrrpConfigMapper.Rejections(reply)) LogChildError(child.Name, line);
+        LogPushed(child.Name, desired.Instances.Count, reply.AddedInstances.Count, reply.ChangedInstances.Count, reply.RemovedInstances.Count, reply.UnchangedInstances.Count, reply.RejectedInstances.Count);
     }
 
     /// <summary>Sends checkd the checker part of the current configuration (on start, restart and reload).</summary>
@@ -333,9 +334,9 @@ public sealed partial class Controller : IAsyncDisposable
     [LoggerMessage(EventId = 202, Level = LogLevel.Critical, Message = "configuration {File} cannot run (keepalived -t status {Status}); stopping")]
     private partial void LogCannotRun(string file, int status);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "pushed {Count} VRRP instances to {Child}: {Added} added, {Changed} changed, {Removed} removed, {Unchanged} unchanged",
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "pushed {Count} VRRP instances to {Child}: {Added} added, {Changed} changed, {Removed} removed, {Unchanged} unchanged, {Refused} refused",
         SkipEnabledCheck = true)]
-    private partial void LogPushed(string child, int count, int added, int changed, int removed, int unchanged);
+    private partial void LogPushed(string child, int count, int added, int changed, int removed, int unchanged, int refused);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "reloading {File}")]
     private partial void LogReloading(string file);

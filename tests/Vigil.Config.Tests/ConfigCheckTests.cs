@@ -75,7 +75,7 @@ public sealed class ConfigCheckTests
     public void Test_DefaultsToEtcKeepalivedKeepalivedConf()
     {
         var (code, _, stderr) = Run(Files("/etc/keepalived/keepalived.conf", Broken), "-t");
-        Assert.Equal(4, code);
+        Assert.Equal(5, code);
         Assert.StartsWith("/etc/keepalived/keepalived.conf:3:23: error: ", stderr, StringComparison.Ordinal);
     }
 
@@ -83,7 +83,7 @@ public sealed class ConfigCheckTests
     public void Test_PrintsFileLineColumnSeverityMessage_AndExits4()
     {
         var (code, stdout, stderr) = Run(Files("/srv/k.conf", Broken), "--config-test", "--use-file", "/srv/k.conf");
-        Assert.Equal(4, code);
+        Assert.Equal(5, code);
         Assert.Equal("", stdout);
         Assert.Equal(
             [
@@ -100,7 +100,7 @@ public sealed class ConfigCheckTests
     public void Test_MissingFile_CannotRun()
     {
         var (code, _, stderr) = Run(new InMemoryFileSystem(), "-t", "-f", "/srv/none.conf");
-        Assert.Equal(3, code);
+        Assert.Equal(4, code);
         Assert.Contains("/srv/none.conf", stderr, StringComparison.Ordinal);
     }
 
@@ -108,12 +108,12 @@ public sealed class ConfigCheckTests
     public void Test_NonExistentInterface_CannotRun()
     {
         // keepalived's status is that of its most severe class: the general error of the
-        // interface warning ranks above "bad interface" (status 4), yet the configuration does not run.
+        // interface warning ranks above "bad interface" (status 5), yet the configuration does not run.
         var fs = Files("/srv/k.conf", Valid.Replace("eth0", "eth9", StringComparison.Ordinal));
         var (code, _, stderr) = Run(fs, "-t", "-f", "/srv/k.conf");
-        Assert.Equal(4, code);
+        Assert.Equal(5, code);
         Assert.Null(ConfigLoader.Load("/srv/k.conf", new ConfigLoadOptions { FileSystem = fs, Host = new FakeHost() }).Config);
-        Assert.Contains("/srv/k.conf:5:15: error: WARNING - interface eth9 for vrrp_instance VI_1 doesn't exist", stderr, StringComparison.Ordinal);
+        Assert.Contains("/srv/k.conf:5:15: warning: WARNING - interface eth9 for vrrp_instance VI_1 doesn't exist", stderr, StringComparison.Ordinal);
         Assert.Contains("error: Non-existent interface specified in configuration", stderr, StringComparison.Ordinal);
     }
 
@@ -143,7 +143,7 @@ public sealed class ConfigCheckTests
             }
             """;
         var (code, _, stderr) = Run(Files("/srv/k.conf", text), "-t", "-f", "/srv/k.conf");
-        Assert.Equal(5, code);
+        Assert.Equal(6, code);
         Assert.Equal("/srv/k.conf:2:12: error: SECURITY VIOLATION - scripts are being executed but script_security not enabled.\n", stderr);
         var (fixedCode, _, _) = Run(Files("/srv/k.conf", "global_defs {\n    enable_script_security\n    script_user root\n}\n" + text), "-t", "-f", "/srv/k.conf");
         Assert.Equal(0, fixedCode);
@@ -172,7 +172,7 @@ public sealed class ConfigCheckTests
             }
             """;
         var (code, _, stderr) = Run(Files("/srv/k.conf", text), "-t", "-f", "/srv/k.conf");
-        Assert.Equal(4, code);
+        Assert.Equal(5, code);
         Assert.Contains("/srv/k.conf:5:1: error: Disabling track script chk since not found/accessible", stderr, StringComparison.Ordinal);
     }
 
@@ -206,10 +206,28 @@ public sealed class ConfigCheckTests
     }
 
     [Fact]
+    public void DumpConfig_InterfaceAbsentOnThisHost_PrintsTheModel_WhileTestStillChecks()
+    {
+        // A seed configuration of another node: its eth1 does not exist here.
+        var fs = Files("/srv/k.conf", Valid.Replace("eth0", "eth1", StringComparison.Ordinal));
+        var (code, stdout, stderr) = Run(fs, "--dump-config", "-f", "/srv/k.conf");
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        Assert.Equal("eth1", JsonDocument.Parse(stdout).RootElement.GetProperty("instances")[0].GetProperty("interface").GetString());
+
+        var (testCode, _, testErr) = Run(fs, "-t", "-f", "/srv/k.conf");
+        Assert.Equal(5, testCode);
+        Assert.Contains("warning: WARNING - interface eth1 for vrrp_instance VI_1 doesn't exist", testErr, StringComparison.Ordinal);
+        var (both, bothOut, _) = Run(fs, "-t", "--dump-config", "-f", "/srv/k.conf");
+        Assert.Equal(5, both);
+        Assert.Equal("", bothOut);
+    }
+
+    [Fact]
     public void DumpConfig_OfAConfigurationThatCannotRun_PrintsOnlyDiagnostics()
     {
         var (code, stdout, stderr) = Run(Files("/srv/k.conf", Broken), "--dump-config", "-f", "/srv/k.conf");
-        Assert.Equal(4, code);
+        Assert.Equal(5, code);
         Assert.Equal("", stdout);
         Assert.NotEqual("", stderr);
     }
@@ -221,7 +239,7 @@ public sealed class ConfigCheckTests
         try
         {
             var (code, _, stderr) = Run(Files("/srv/k.conf", Broken), "--config-test=" + log, "-f", "/srv/k.conf");
-            Assert.Equal(4, code);
+            Assert.Equal(5, code);
             Assert.Equal("", stderr);
             Assert.Contains("/srv/k.conf:4:5: warning: Unknown keyword 'prority'", File.ReadAllText(log), StringComparison.Ordinal);
         }

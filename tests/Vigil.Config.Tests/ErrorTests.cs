@@ -39,7 +39,7 @@ public sealed class ErrorTests
                     192.0.2.1
                 }
             }
-            """, 4,
+            """, 5,
             "2:5 warning Unknown keyword 'router_idd'",
             "7:5 warning Unknown keyword 'prority'");
         Assert.NotNull(r.Config);
@@ -64,7 +64,7 @@ public sealed class ErrorTests
                     192.0.2.1
                 }
             }
-            """, 4,
+            """, 5,
             "4:5 warning Unknown keyword 'my_options'",
             "4:16 error Unexpected '{' - ignoring",
             "7:5 warning Unknown keyword 'advert_int'",
@@ -90,7 +90,7 @@ public sealed class ErrorTests
                 }
             }
             }
-            """, 4,
+            """, 5,
             "8:1 error Extra '}' found",
             "8:1 warning Unknown keyword '}'");
     }
@@ -105,7 +105,7 @@ public sealed class ErrorTests
                 virtual_ipaddress {
                     192.0.2.1
                 }
-            """, 4,
+            """, 5,
             "1:20 error There are 1 missing '}'s or extra '{'s");
         Assert.Single(r.Config!.Instances);
     }
@@ -117,7 +117,7 @@ public sealed class ErrorTests
             vrrp_instance VI_1
                 interface eth0
                 virtual_router_id 1
-            """, 4,
+            """, 5,
             "2:5 error Missing '{' at beginning of configuration block",
             "1:1 warning (VI_1) No VIP specified; at least one is sensible");
     }
@@ -137,7 +137,7 @@ public sealed class ErrorTests
                 }
                 notify_master "/usr/bin/true arg
             }
-            """, 4,
+            """, 5,
             "10:5 error Unterminated quote 'notify_master \"/usr/bin/true arg'",
             "10:19 error Unmatched quote: 'notify_master \"/usr/bin/true arg'",
             "10:19 error String 'notify_master \"/usr/bin/true arg': missing terminating \"");
@@ -155,7 +155,7 @@ public sealed class ErrorTests
                     192.0.2.1
                 }
             }
-            """, 3,
+            """, 2,
             "4:13 error *** Configuration line starting `priority` is missing a parameter after keyword `priority` at word position 2");
         Assert.Null(r.Config);
     }
@@ -173,7 +173,7 @@ public sealed class ErrorTests
                     192.0.2.1
                 }
             }
-            """, 4,
+            """, 5,
             "4:14 error invalid number 'high'",
             "4:14 error (VI_1) Priority not valid! must be between 1 & 255. Using default 100",
             "1:1 error (VI_1) VRRPv2 advertisement interval 1.500000s must be an integer. rounding");
@@ -219,7 +219,7 @@ public sealed class ErrorTests
                     chk weight 254
                 }
             }
-            """, 4,
+            """, 5,
             "6:12 error number '300' outside range [-253, 253]",
             "6:12 error vrrp_script chk weight 300 must be in [-253, 253]",
             "10:23 error number '256' outside range [1, 255]",
@@ -266,7 +266,7 @@ public sealed class ErrorTests
                     192.0.2.3
                 }
             }
-            """, 4,
+            """, 5,
             "9:1 error (V3) VRRPv3 advertisement interval 0.013000s must be in units of 10ms - rounding",
             "18:1 error (V4) VRRPv3 advertisement interval 41.00s is out of range. Must be less than 40.96s. Setting to 40.95s");
         Assert.Equal(TimeSpan.FromSeconds(255), r.Config!.FindInstance("V2")!.AdvertInterval);
@@ -294,7 +294,7 @@ public sealed class ErrorTests
                     chk_missing
                 }
             }
-            """, 4,
+            """, 5,
             "14:9 error (VI_1) track script chk_missing not found, ignoring...",
             "4:9 error Virtual router VI_MISSING specified in sync group G doesn't exist - ignoring",
             "1:1 error Sync group G has only 1 virtual router(s) - this probably isn't what you want");
@@ -322,7 +322,7 @@ public sealed class ErrorTests
             vrrp_script chk_late {
                 script /usr/bin/true
             }
-            """, 4,
+            """, 5,
             "11:9 error (VI_1) track script chk_late not found, ignoring...",
             "14:1 warning Warning - script chk_late is not used");
         Assert.Contains(r.Diagnostics, d => d.Class == ConfigErrorClass.None && d.Message.Contains("defined after", StringComparison.Ordinal));
@@ -342,7 +342,7 @@ public sealed class ErrorTests
                     192.0.2.1
                 }
             }
-            """, 4,
+            """, 5,
             "1:1 error (VI_1) Warning - nopreempt will not work with initial state MASTER - clearing");
         Assert.False(r.Config!.Instances[0].Nopreempt);
     }
@@ -372,7 +372,7 @@ public sealed class ErrorTests
                     192.0.2.3
                 }
             }
-            """, 4,
+            """, 5,
             "8:1 error VI_1 and VI_2 both use VRID 7 with IPv4 on interface eth0");
         Assert.Null(r.Config);
     }
@@ -401,7 +401,7 @@ public sealed class ErrorTests
                 interface eth1
                 virtual_router_id 2
             }
-            """, 4,
+            """, 5,
             "4:1 error (VI_1) State MASTER must match being address owner",
             "4:1 error (VI_1) Strict mode does not support authentication. Ignoring.",
             "17:1 error (VI_2) No VIP specified; at least one is required");
@@ -420,7 +420,7 @@ public sealed class ErrorTests
                     fe80::1
                 }
             }
-            """, 4,
+            """, 5,
             "1:1 error (VI_6) cannot use IPv6 with VRRP version 2; setting version 3");
         Assert.Equal(3, r.Config!.Instances[0].Version);
     }
@@ -442,7 +442,7 @@ public sealed class ErrorTests
                     chk
                 }
             }
-            """, 5,
+            """, 6,
             "2:12 error SECURITY VIOLATION - scripts are being executed but script_security not enabled.");
         Assert.NotNull(r.Config);
         Assert.Equal(ConfigErrorClass.SecurityError, r.Reported()[0].Class);
@@ -463,7 +463,7 @@ public sealed class ErrorTests
                     192.0.2.1
                 }
             }
-            """, 4,
+            """, 5,
             "5:14 error invalid number '$'",
             "5:14 error (VI_1) Priority not valid! must be between 1 & 255. Using default 100",
             "5:15 error Unexpected '{' - ignoring",
@@ -490,7 +490,7 @@ public sealed class ErrorTests
                     192.0.2.9
                 }
             }
-            """, 4,
+            """, 5,
             "5:9 error Invalid ~SEQ values '~SEQ(A, 1, 0, 3) 192.0.2.${A}'",
             "5:9 error Invalid ~SEQ specification '~SEQ(A, 1, 0, 3) 192.0.2.${A}'",
             "6:9 error Invalid ~SEQ definition '~SEQ(B, x, 3) 192.0.2.${B}'",
@@ -516,7 +516,7 @@ public sealed class ErrorTests
             }
             virtual_server 192.0.2.11 80 {
             }
-            """, 4,
+            """, 5,
             "2:13 error Invalid lvs_scheduler 'nosuch' - ignoring",
             "3:13 error PARSER : unknown [XXX] routing method for virtual server.",
             "4:16 error number '0' outside range [0.000001, 18446744073709.551614]",
@@ -547,7 +547,7 @@ public sealed class ErrorTests
                     10.98.0.0/16 via 192.0.2.254 dev eth0
                 }
             }
-            """, 4,
+            """, 5,
             "8:9 error Warning - cannot track route 10.99.0.0/16 with no interface specified, not tracking");
         Assert.True(r.Config!.Instances[0].VirtualRoutes[0].NoTrack);
         Assert.False(r.Config.Instances[0].VirtualRoutes[1].NoTrack);
@@ -565,7 +565,7 @@ public sealed class ErrorTests
                     2001:db8::1/64
                 }
             }
-            """, 4,
+            """, 5,
             "6:9 error (VI_1): address family must match VRRP instance [2001:db8::1/64] - ignoring");
     }
 
@@ -578,17 +578,17 @@ public sealed class ErrorTests
         Assert.Contains(optional.Diagnostics, d => d.Message == "Config files missing '/etc/keepalived/nothere.conf'." && !d.CountsForExitCode);
 
         var required = TestSupport.Parse("includem /etc/keepalived/nothere.conf\n", fs: fs);
-        Assert.Equal(3, required.ExitCode);
+        Assert.Equal(4, required.ExitCode);
         Assert.Null(required.Config);
         Assert.Equal("1:1 error Config files missing '/etc/keepalived/nothere.conf'.", Format(Assert.Single(required.Reported())));
 
         // A missing directory is a missing file to keepalived's glob; an empty one is "no match".
         var noDir = TestSupport.Parse("includew /etc/keepalived/conf.d/*.conf\n", fs: fs);
-        Assert.Equal(3, noDir.ExitCode);
+        Assert.Equal(4, noDir.ExitCode);
         Assert.Equal("1:1 error Config files missing '/etc/keepalived/conf.d/*.conf'.", Format(Assert.Single(noDir.Reported())));
         fs.AddDirectory("/etc/keepalived/conf.d");
         var glob = TestSupport.Parse("includew /etc/keepalived/conf.d/*.conf\n", fs: fs);
-        Assert.Equal(3, glob.ExitCode);
+        Assert.Equal(4, glob.ExitCode);
         Assert.Equal("1:1 error No config files matched '/etc/keepalived/conf.d/*.conf'.", Format(Assert.Single(glob.Reported())));
         Assert.Equal(0, TestSupport.Parse("include /etc/keepalived/conf.d/*.conf\n", fs: fs).ExitCode);
     }
@@ -602,7 +602,7 @@ public sealed class ErrorTests
         var r = TestSupport.Parse("include a.conf\n", fs: fs);
         var d = Assert.Single(r.Reported());
         Assert.Equal("/etc/keepalived/b.conf:1:1: error: Configuration file '/etc/keepalived/a.conf' includes itself (include cycle: /etc/keepalived/keepalived.conf -> /etc/keepalived/a.conf -> /etc/keepalived/b.conf -> /etc/keepalived/a.conf) - skipping", d.ToString());
-        Assert.Equal(3, r.ExitCode);
+        Assert.Equal(4, r.ExitCode);
     }
 
     [Fact]

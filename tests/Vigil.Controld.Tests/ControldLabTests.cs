@@ -164,17 +164,17 @@ public sealed class ControldLabTests : IAsyncLifetime
         var bad = Path.Combine(_work, "bad.conf");
         await File.WriteAllTextAsync(bad, Configs.Router("MASTER", 300, "10.77.0.10/24"));
         r = await _r1.ExecAsync(RepoPaths.Program("vigil-controld"), "-t", "-f", bad);
-        Assert.Equal(4, r.ExitCode);
+        Assert.Equal(5, r.ExitCode);
         Assert.Matches($@"(?i){System.Text.RegularExpressions.Regex.Escape(bad)}:\d+:\d+: error: .*priority", r.Stderr);
 
         r = await _r1.ExecAsync(RepoPaths.Program("vigil-controld"), "-t", "-f", Path.Combine(_work, "missing.conf"));
-        Assert.Equal(3, r.ExitCode);
+        Assert.Equal(4, r.ExitCode);
 
         // Daemon mode refuses to start on a configuration that cannot run, saying why.
         var noIf = Path.Combine(_work, "noif.conf");
         await File.WriteAllTextAsync(noIf, Configs.Router("MASTER", 150, "10.77.0.10/24").Replace("interface eth0", "interface eth9"));
         r = await _r1.ExecAsync(TimeSpan.FromSeconds(30), RepoPaths.Program("vigil-controld"), "-f", noIf, "--run-dir", Path.Combine(_work, "noif"));
-        Assert.Equal(3, r.ExitCode);
+        Assert.Equal(4, r.ExitCode);
         Assert.Contains("eth9", r.Stderr);
     }
 }

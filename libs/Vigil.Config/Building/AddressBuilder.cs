@@ -80,7 +80,7 @@ internal sealed partial class ConfigBuilder
                     i++;
                     if (!CheckInterfaceExists(t[i], fatal: false, what: "ip address"))
                     {
-                        _diag.Error(t[i].Position, $"WARNING - interface {t[i].Text} for ip address {addrText} doesn't exist");
+                        _diag.Warning(t[i].Position, $"WARNING - interface {t[i].Text} for ip address {addrText} doesn't exist");
                         return;
                     }
                     a = a with { Device = t[i].Text };
@@ -386,7 +386,7 @@ internal sealed partial class ConfigBuilder
                     if (Next() is not { } dev) return;
                     if (!CheckInterfaceExists(t[i], fatal: false, what: "route"))
                     {
-                        _diag.Error(t[i].Position, $"WARNING - interface {dev} for VROUTE nexthop doesn't exist");
+                        _diag.Warning(t[i].Position, $"WARNING - interface {dev} for VROUTE nexthop doesn't exist");
                         return;
                     }
                     r = r with { Device = dev };
@@ -636,7 +636,7 @@ internal sealed partial class ConfigBuilder
                     if (Next() is not { } dev) return;
                     if (!CheckInterfaceExists(t[i], fatal: false, what: "rule"))
                     {
-                        _diag.Error(t[i].Position, $"WARNING - interface {dev} for rule doesn't exist");
+                        _diag.Warning(t[i].Position, $"WARNING - interface {dev} for rule doesn't exist");
                         return;
                     }
                     r = word == "oif" ? r with { OutputInterface = dev } : r with { InputInterface = dev };

@@ -130,11 +130,13 @@ internal sealed partial class ConfigBuilder
     private void ReportSupport(ConfigNode node)
     {
         if (node.Info is not { } info) return;
+        if (Unimplemented.For(node) is { } missing)
+        {
+            _diag.Note(node.Position, missing.Message);
+            return;
+        }
         switch (info.Support)
         {
-            case KeywordSupport.NotSupportedYet:
-                _diag.Note(node.Position, $"'{info.Name}' is not supported yet by Vigil - ignored");
-                break;
             case KeywordSupport.NotApplicable:
                 _diag.Note(node.Position, $"'{info.Name}' is ignored by Vigil ({info.Note})");
                 break;

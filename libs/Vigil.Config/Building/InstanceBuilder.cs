@@ -21,6 +21,7 @@ internal sealed partial class ConfigBuilder
         public SourcePosition InterfaceAt { get; set; }
         public string? Vrf { get; set; }
         public bool UseVmac { get; set; }
+        public SourcePosition UseVmacAt { get; set; }
         public string? VmacName { get; set; }
         public PhysicalAddress? VmacMac { get; set; }
         public bool VmacMacUsesVrid { get; set; }
@@ -196,7 +197,7 @@ internal sealed partial class ConfigBuilder
                 if (vrf.Length >= 16) _diag.Error(n.ArgPosition(0), $"({name}) VRF interface name '{vrf}' too long - ignoring");
                 else if (v.Interface is not null) _diag.Error(n.ArgPosition(0), $"({name}) Cannot specify VRF interface and interface - ignoring");
                 else if (v.Vrf is not null) _diag.Error(n.ArgPosition(0), $"({name}) VRF interface already specified as '{v.Vrf}' - ignoring");
-                else if (!CheckInterfaceExists(n.Token(1)!.Value, fatal: false, what: "vrf")) _diag.Error(n.ArgPosition(0), $"({name}) WARNING - VRF interface {vrf} doesn't exist");
+                else if (!CheckInterfaceExists(n.Token(1)!.Value, fatal: false, what: "vrf")) _diag.Warning(n.ArgPosition(0), $"({name}) WARNING - VRF interface {vrf} doesn't exist");
                 else v.Vrf = vrf;
                 break;
             case "dont_track_primary":
@@ -503,7 +504,7 @@ internal sealed partial class ConfigBuilder
         var loopback = _host.InterfaceIsLoopback(ifname);
         if (loopback is null)
         {
-            _diag.Error(n.ArgPosition(0), $"WARNING - interface {ifname} for vrrp_instance {v.Name} doesn't exist");
+            _diag.Warning(n.ArgPosition(0), $"WARNING - interface {ifname} for vrrp_instance {v.Name} doesn't exist");
             _nonExistentInterface ??= n.ArgPosition(0);
             v.Interface = null;
         }
@@ -615,6 +616,7 @@ internal sealed partial class ConfigBuilder
     private void UseVmacKeyword(VrrpDraft v, ConfigNode n)
     {
         v.UseVmac = true;
+        v.UseVmacAt = n.Position;
         for (var i = 0; i < n.ArgCount; i++)
         {
             var word = n.Arg(i)!;

@@ -109,7 +109,7 @@ internal sealed partial class ConfigBuilder
                 {
                     if (port != 0)
                     {
-                        _diag.Error(rs.At, $"WARNING - fwmark virtual server {name}, real server {rsName} has port specified - clearing");
+                        _diag.Warning(rs.At, $"WARNING - fwmark virtual server {name}, real server {rsName} has port specified - clearing");
                         port = 0;
                     }
                 }
@@ -118,7 +118,7 @@ internal sealed partial class ConfigBuilder
                     if (port == 0) port = vs.Port;
                     else if (port != vs.Port)
                     {
-                        _diag.Error(rs.At, $"WARNING - virtual server {name} and real server {rsName} ports don't match - resetting");
+                        _diag.Warning(rs.At, $"WARNING - virtual server {name} and real server {rsName} ports don't match - resetting");
                         port = vs.Port;
                     }
                 }
@@ -126,7 +126,7 @@ internal sealed partial class ConfigBuilder
                 {
                     if (groupHasFwmarks && port != 0)
                     {
-                        _diag.Error(rs.At, $"WARNING - fwmark virtual server {name}, real server {rsName} has port specified - port will be ignored");
+                        _diag.Warning(rs.At, $"WARNING - fwmark virtual server {name}, real server {rsName} has port specified - port will be ignored");
                     }
                     foreach (var e in group.Entries.Where(e => e.Fwmark is null))
                     {
@@ -179,7 +179,7 @@ internal sealed partial class ConfigBuilder
                 }
                 if (s.Forwarding.Method != ForwardingMethod.Nat && vs.Kind == VirtualServerKind.Fwmark && s.Port != 0)
                 {
-                    _diag.Error(vs.At, $"WARNING - virtual server {name}, sorry server has port specified - clearing");
+                    _diag.Warning(vs.At, $"WARNING - virtual server {name}, sorry server has port specified - clearing");
                     s.Port = 0;
                 }
                 else if (s.Forwarding.Method != ForwardingMethod.Nat && vs.Kind == VirtualServerKind.Address)
@@ -187,7 +187,7 @@ internal sealed partial class ConfigBuilder
                     if (s.Port == 0) s.Port = vs.Port;
                     else if (s.Port != vs.Port)
                     {
-                        _diag.Error(vs.At, $"WARNING - virtual server {name} and sorry server ports don't match - resetting");
+                        _diag.Warning(vs.At, $"WARNING - virtual server {name} and sorry server ports don't match - resetting");
                         s.Port = vs.Port;
                     }
                 }

@@ -452,7 +452,7 @@ internal sealed partial class ConfigBuilder
                     {
                         if (!CheckInterfaceExists(n.Token(1)!.Value, fatal: false, what: "garp_group"))
                         {
-                            _diag.Error(n.ArgPosition(0), $"WARNING - interface {ifname} specified for garp_group doesn't exist");
+                            _diag.Warning(n.ArgPosition(0), $"WARNING - interface {ifname} specified for garp_group doesn't exist");
                             break;
                         }
                         if (_garpGroups.Any(g => g.Interfaces.Contains(ifname)) || interfaces.Contains(ifname))
@@ -471,7 +471,7 @@ internal sealed partial class ConfigBuilder
                         {
                             if (!CheckInterfaceExists(tok, fatal: false, what: "garp_group"))
                             {
-                                _diag.Error(tok.Position, $"WARNING - interface {tok.Text} specified for garp_group doesn't exist");
+                                _diag.Warning(tok.Position, $"WARNING - interface {tok.Text} specified for garp_group doesn't exist");
                                 continue;
                             }
                             if (_garpGroups.Any(g => g.Interfaces.Contains(tok.Text)) || interfaces.Contains(tok.Text))

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Vigil.Config.Diagnostics;
 using Vigil.Config.Model;
+using Vigil.Config.Parsing;
 
 namespace Vigil.Config.Building;
 
@@ -238,6 +239,7 @@ internal sealed partial class ConfigBuilder
             }
         }
         var family = v.Family ?? AddressFamily.InterNetwork;
+        if (v.UseVmac && family == AddressFamily.InterNetworkV6) _diag.Note(v.UseVmacAt, Unimplemented.UseVmacIpv6.Message);
         if (v.Version == 0) v.Version = family == AddressFamily.InterNetworkV6 ? 3 : g.VrrpVersion;
 
         if (v.Vips.Count == 0)

@@ -16,10 +16,11 @@ public enum ConfigErrorClass
 {
     None = 0,
 
-    /// <summary>keepalived stops reading at once (a word a keyword needs is missing; an include loops).</summary>
+    /// <summary>keepalived stops reading at once: a word a keyword needs is missing (exit status 2).</summary>
     Aborted,
 
-    // keepalived cannot run the configuration.
+    // keepalived cannot run the configuration. (Vigil also files an include cycle or too deep
+    // includes here, which keepalived follows until it runs out of file descriptors.)
     FileNotFound,
     BadInterface,
     Fatal,
@@ -53,30 +54,42 @@ public sealed record Diagnostic(DiagnosticSeverity Severity, ConfigErrorClass Cl
         $"{Position}: {(Severity == DiagnosticSeverity.Error ? "error" : "warning")}: {Message}";
 }
 
-/// <summary>Exit statuses of a configuration check, as documented for keepalived -t.</summary>
+/// <summary>
+/// Exit statuses of a configuration check, the numbers keepalived 2.2.7's binary returns
+/// (lib/scheduler.h chk_exit_code; its man page still says 3/4/5, the code says 4/5/6 "to maintain
+/// backward compatibility"), so scripts written for keepalived -t work unchanged.
+/// </summary>
 public static class ConfigExitCode
 {
     public const int Ok = 0;
-    public const int CannotRun = 3;
-    public const int ErrorsButWouldRun = 4;
-    public const int ScriptSecurity = 5;
+
+    /// <summary>keepalived exits at once (KEEPALIVED_EXIT_CONFIG) when a keyword's word is missing (parser.c null_strvec).</summary>
+    public const int Aborted = 2;
+
+    public const int CannotRun = 4;
+    public const int ErrorsButWouldRun = 5;
+    public const int ScriptSecurity = 6;
 
     /// <summary>
-    /// The status keepalived -t gives: a configuration keepalived stops reading (a missing file, a
-    /// missing word) cannot run; otherwise, like keepalived, the most severe class in
-    /// keepalived's order decides (script security above errors above "cannot run", so a later
-    /// general error hides a bad interface, exactly as in keepalived). keepalived 2.2.7's binary
-    /// returns these as 4/5/6 and 0 for a missing main file; Vigil uses the 3/4/5 its man page
-    /// documents. Whether the model can run is <see cref="CannotRun"/>, not this number.
+    /// The status keepalived -t gives: a configuration keepalived stops reading (a missing word)
+    /// exits 2 at once; one that misses a required file cannot run; otherwise, like keepalived
+    /// (main.c config_test_exit), the most severe class in keepalived's order decides (script
+    /// security above errors above "cannot run", so a later general error hides a bad interface,
+    /// exactly as in keepalived). One difference on purpose: keepalived 2.2.7 exits 0 when the
+    /// main file itself is missing; Vigil says it cannot run. Whether the model can run is
+    /// <see cref="CannotRunWith"/>, not this number.
     /// </summary>
     public static int For(IEnumerable<Diagnostic> diagnostics)
     {
         var max = ConfigErrorClass.None;
+        var fileMissing = false;
         foreach (var d in diagnostics)
         {
-            if (d.Class is ConfigErrorClass.Aborted or ConfigErrorClass.FileNotFound) return CannotRun;
+            if (d.Class is ConfigErrorClass.Aborted) return Aborted;
+            if (d.Class is ConfigErrorClass.FileNotFound) fileMissing = true;
             if (d.Class > max) max = d.Class;
         }
+        if (fileMissing) return CannotRun;
         return max switch
         {
             ConfigErrorClass.None => Ok,

@@ -46,8 +46,6 @@ public enum KeywordSupport
 {
     /// <summary>Read into the typed model.</summary>
     Supported,
-    /// <summary>A feature Vigil will have but does not have yet: read where possible, reported with a warning.</summary>
-    NotSupportedYet,
     /// <summary>Tuning of keepalived's own processes that has no meaning for Vigil: ignored with a warning.</summary>
     NotApplicable,
     /// <summary>SNMP and D-Bus, replaced by Vigil's gRPC API: ignored with a warning.</summary>
@@ -66,17 +64,8 @@ public sealed record KeywordInfo(string Name, KeywordShape Shape, BlockContext? 
 /// </summary>
 public static class KeywordTable
 {
-    // Keywords of FEATURES.md that Vigil's daemons do not implement yet: they are read into the
-    // model and reported "not supported yet". Edit this list as the daemons catch up. (Declared
-    // before Table, which reads it while being built.)
-    private static readonly HashSet<string> NotSupportedYetNames = new(StringComparer.Ordinal)
-    {
-        "track_bfd", "BFD_CHECK", "bfd_instance", "use_ipvlan", "vrf",
-    };
-
+    // What Vigil reads but does not act on yet is listed in Unimplemented (one place), not here.
     private static readonly Dictionary<(BlockContext, string), KeywordInfo> Table = Build();
-
-    public static IReadOnlySet<string> NotSupportedYet => NotSupportedYetNames;
 
     /// <summary>Every keyword name, once (the reader shares these strings instead of copying each occurrence).</summary>
     internal static IEnumerable<string> AllNames => Table.Keys.Select(k => k.Item2).Distinct(StringComparer.Ordinal);
@@ -95,8 +84,7 @@ public static class KeywordTable
         {
             foreach (var name in names)
             {
-                var s = support == KeywordSupport.Supported && NotSupportedYetNames.Contains(name) ? KeywordSupport.NotSupportedYet : support;
-                t[(ctx, name)] = new KeywordInfo(name, shape, child, s, note);
+                t[(ctx, name)] = new KeywordInfo(name, shape, child, support, note);
             }
         }
         void Leaf(BlockContext ctx, params string[] names) => Add(ctx, KeywordShape.Leaf, null, KeywordSupport.Supported, null, names);
@@ -114,7 +102,7 @@ public static class KeywordTable
         Block(R, "vrrp_sync_group", BlockContext.SyncGroup);
         Block(R, "garp_group", BlockContext.GarpGroup);
         Add(R, KeywordShape.ValueBlock, null, KeywordSupport.NotApplicable, "link state comes from rtnetlink", "linkbeat_interfaces");
-        Add(R, KeywordShape.ValueBlock, null, KeywordSupport.NotSupportedYet, null, "interface_up_down_delays");
+        Values(R, "interface_up_down_delays");
         Block(R, "vrrp_instance", BlockContext.VrrpInstance);
         Block(R, "vrrp_script", BlockContext.VrrpScript);
         Block(R, "vrrp_track_process", BlockContext.TrackProcess);

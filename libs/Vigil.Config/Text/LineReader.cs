@@ -329,7 +329,9 @@ internal sealed class LineReader
             }
             if (IsOpen(path))
             {
-                _diagnostics.Fatal(frame.At, $"Configuration file '{path}' includes itself (include cycle: {string.Join(" -> ", OpenFiles().Append(path))}) - skipping", ConfigErrorClass.Aborted);
+                // keepalived follows the cycle until it runs out of file descriptors (then status 5,
+                // thousands of "already defined" lines); Vigil stops there: cannot run (status 4).
+                _diagnostics.Fatal(frame.At, $"Configuration file '{path}' includes itself (include cycle: {string.Join(" -> ", OpenFiles().Append(path))}) - skipping", ConfigErrorClass.FileNotFound);
                 continue;
             }
             byte[] bytes;
@@ -960,7 +962,8 @@ internal sealed class LineReader
         var at = buf.PositionAt(0);
         if (_frames.Count >= MaxIncludeDepth)
         {
-            _diagnostics.Fatal(at, $"Includes nested more than {MaxIncludeDepth} deep at '{pattern}' - skipping", ConfigErrorClass.Aborted);
+            // As for a cycle: keepalived would go on until out of descriptors; Vigil cannot run it.
+            _diagnostics.Fatal(at, $"Includes nested more than {MaxIncludeDepth} deep at '{pattern}' - skipping", ConfigErrorClass.FileNotFound);
             return true;
         }
         var full = ConfigPath.Normalize(ConfigPath.Combine(CurrentDirectory, pattern.Length == 0 ? "." : pattern));

@@ -76,6 +76,13 @@ public static class VrrpConfigMapper
         return result;
     }
 
+    /// <summary>
+    /// The instances vrrpd refused in its reply, one line each, for the log: vrrpd runs the
+    /// others, and controld keeps running (keepalived too runs the instances it can).
+    /// </summary>
+    public static IEnumerable<string> Rejections(ApplyConfigResponse reply) =>
+        reply.RejectedInstances.Select(r => $"vrrp_instance {r.Name} does not run: {r.Field}: {r.Reason}");
+
     private static InstanceSpec Instance(VrrpInstance i, KeepalivedConfig config)
     {
         var spec = new InstanceSpec

@@ -15,17 +15,41 @@ using ProtoFamily = Vigil.Vrrp.V1.AddressFamily;
 
 namespace Vigil.Vrrpd.Api;
 
+/// <summary>An instance vigil-vrrpd does not run: the field by path and what is wrong with it.</summary>
+internal sealed record InstanceRejection(string Name, string Field, string Reason)
+{
+    public override string ToString() => $"{Field}: {Reason}";
+}
+
+/// <summary>What ApplyConfig runs, and the instances it refuses (each for its own reason).</summary>
+internal sealed record MappedConfig(DaemonConfig Config, IReadOnlyList<InstanceRejection> Rejected);
+
 /// <summary>
-/// vigil.vrrp.v1.VrrpConfig -> <see cref="DaemonConfig"/>. Every value is checked at this edge; the
-/// first problem throws <see cref="InvalidArgumentException"/> naming the field by path
-/// (<c>instances[VI_1].virtual_router_id</c>) and what is wrong, so nothing half-valid is applied.
+/// vigil.vrrp.v1.VrrpConfig -> <see cref="DaemonConfig"/>. Every value is checked at this edge and a
+/// problem is named by path (<c>instances[VI_1].virtual_router_id</c>) and what is wrong. A problem
+/// of one instance refuses that instance only (<see cref="Map"/>): the others run, like keepalived
+/// runs the instances it can. Problems of the whole (globals, scripts, track files, sync-group
+/// lists) throw <see cref="InvalidArgumentException"/>, and nothing is applied.
 /// Zero (unset) values that have a keepalived default get it (see the proto's InstanceSpec).
 /// </summary>
 internal static class ConfigMapper
 {
     private const int MaxWeight = 253;
 
+    /// <summary>All or nothing: the first problem, of an instance too, throws.</summary>
     public static DaemonConfig ToDaemonConfig(VrrpConfig? config)
+    {
+        var mapped = Map(config);
+        if (mapped.Rejected.Count > 0) throw new InvalidArgumentException(mapped.Rejected[0].Field, mapped.Rejected[0].Reason);
+        return mapped.Config;
+    }
+
+    /// <summary>
+    /// Every valid instance, and the refused ones with their reasons: a bad value, a VRID or VMAC
+    /// taken by an earlier instance, or membership of a sync group that has a refused member
+    /// (a group runs whole or not at all).
+    /// </summary>
+    public static MappedConfig Map(VrrpConfig? config)
     {
         if (config is null) throw new InvalidArgumentException("config", "missing (send an empty VrrpConfig to remove every instance)");
         var globals = MapGlobals(config.Globals ?? new VrrpGlobals());
@@ -62,19 +86,30 @@ internal static class ConfigMapper
         }
 
         var instances = new List<InstanceDefinition>();
+        var rejected = new List<InstanceRejection>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < config.Instances.Count; i++)
         {
             var spec = config.Instances[i];
-            var path = $"instances[{(spec.Name.Length > 0 ? spec.Name : i.ToString(CultureInfo.InvariantCulture))}]";
-            if (string.IsNullOrWhiteSpace(spec.Name)) throw new InvalidArgumentException($"{path}.name", "a vrrp_instance needs a name");
-            if (!names.Add(spec.Name)) throw new InvalidArgumentException($"{path}.name", $"vrrp_instance {spec.Name} is defined twice");
-            memberOf.TryGetValue(spec.Name, out var group);
-            if (spec.SyncGroup.Length > 0 && spec.SyncGroup != group)
-                throw new InvalidArgumentException($"{path}.sync_group", group is null
-                    ? $"vrrp_sync_group {spec.SyncGroup} does not exist or does not list {spec.Name} as a member"
-                    : $"names {spec.SyncGroup} but vrrp_sync_group {group} lists it");
-            instances.Add(MapInstance(spec, path, group, globals, scripts, files));
+            var key = spec.Name.Length > 0 ? spec.Name : i.ToString(CultureInfo.InvariantCulture);
+            var path = $"instances[{key}]";
+            try
+            {
+                if (string.IsNullOrWhiteSpace(spec.Name)) throw new InvalidArgumentException($"{path}.name", "a vrrp_instance needs a name");
+                // The first of two same-named instances runs; the second is refused.
+                if (!names.Add(spec.Name)) throw new InvalidArgumentException($"{path}.name", $"vrrp_instance {spec.Name} is defined twice");
+                memberOf.TryGetValue(spec.Name, out var group);
+                if (spec.SyncGroup.Length > 0 && spec.SyncGroup != group)
+                    throw new InvalidArgumentException($"{path}.sync_group", group is null
+                        ? $"vrrp_sync_group {spec.SyncGroup} does not exist or does not list {spec.Name} as a member"
+                        : $"names {spec.SyncGroup} but vrrp_sync_group {group} lists it");
+                instances.Add(MapInstance(spec, path, group, globals, scripts, files));
+            }
+            catch (InvalidArgumentException e)
+            {
+                names.Add(spec.Name);
+                rejected.Add(Rejection(key, e));
+            }
         }
         foreach (var (member, group) in memberOf)
         {
@@ -83,19 +118,43 @@ internal static class ConfigMapper
         }
         // VRID clashes: two instances of one family on one interface cannot share a VRID unless
         // both are unicast (the sender then tells them apart), as keepalived requires. Two VMACs
-        // of one name would be one interface.
-        foreach (var twice in instances.Where(d => d.Vmac is not null).GroupBy(d => d.Vmac!.Name).Where(g => g.Count() > 1))
-            throw new InvalidArgumentException($"instances[{twice.ElementAt(1).Name}].vmac_interface", $"VMAC {twice.Key} is used by {string.Join(" and ", twice.Select(d => d.Name))}");
-        foreach (var clash in instances.GroupBy(d => (Interface: d.SourceInterface, d.Config.Family, d.Config.Vrid)).Where(g => g.Count() > 1))
+        // of one name would be one interface. The first instance keeps it; later ones are refused.
+        foreach (var twice in instances.Where(d => d.Vmac is not null).GroupBy(d => d.Vmac!.Name).Where(g => g.Count() > 1).ToList())
+        {
+            foreach (var later in twice.Skip(1))
+            {
+                rejected.Add(new InstanceRejection(later.Name, $"instances[{later.Name}].vmac_interface", $"VMAC {twice.Key} is used by {string.Join(" and ", twice.Select(d => d.Name))}"));
+                instances.Remove(later);
+            }
+        }
+        foreach (var clash in instances.GroupBy(d => (Interface: d.SourceInterface, d.Config.Family, d.Config.Vrid)).Where(g => g.Count() > 1).ToList())
         {
             if (clash.All(d => d.Config.IsUnicast)) continue;
             var list = clash.Select(d => d.Name).ToList();
-            throw new InvalidArgumentException($"instances[{list[1]}].virtual_router_id",
-                $"VRID {clash.Key.Vrid} is used by {string.Join(" and ", list)} on {clash.Key.Interface} ({FamilyText(clash.Key.Family)})");
+            foreach (var later in clash.Skip(1))
+            {
+                rejected.Add(new InstanceRejection(later.Name, $"instances[{later.Name}].virtual_router_id",
+                    $"VRID {clash.Key.Vrid} is used by {string.Join(" and ", list)} on {clash.Key.Interface} ({FamilyText(clash.Key.Family)})"));
+                instances.Remove(later);
+            }
+        }
+        // A sync group runs whole or not at all: a refused member refuses the others.
+        var refusedGroups = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var g in config.SyncGroups)
+        {
+            var refusedMember = g.Members.FirstOrDefault(m => !instances.Any(d => d.Name == m));
+            if (refusedMember is null) continue;
+            refusedGroups.Add(g.Name);
+            foreach (var member in instances.Where(d => g.Members.Contains(d.Name)).ToList())
+            {
+                rejected.Add(new InstanceRejection(member.Name, $"instances[{member.Name}].sync_group",
+                    $"vrrp_sync_group {g.Name} cannot run: its member {refusedMember} is refused"));
+                instances.Remove(member);
+            }
         }
 
         var groups = new List<SyncGroupDefinition>();
-        foreach (var g in config.SyncGroups)
+        foreach (var g in config.SyncGroups.Where(g => !refusedGroups.Contains(g.Name)))
         {
             var path = $"sync_groups[{g.Name}]";
             groups.Add(new SyncGroupDefinition(
@@ -124,7 +183,14 @@ internal static class ConfigMapper
         {
             throw new InvalidArgumentException(e.ParamName ?? "config", Message(e));
         }
-        return result;
+        return new MappedConfig(result, rejected);
+    }
+
+    private static InstanceRejection Rejection(string name, InvalidArgumentException e)
+    {
+        // The exception's message is "FIELD: REASON"; the rejection keeps them apart.
+        var prefix = e.Field + ": ";
+        return new InstanceRejection(name, e.Field, e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message);
     }
 
     private static DaemonGlobals MapGlobals(VrrpGlobals g) => new()

@@ -16,13 +16,21 @@ internal sealed class VrrpApi(DaemonHost host, VrrpDaemon daemon) : VrrpService.
 
     public override async Task<ApplyConfigResponse> ApplyConfig(ApplyConfigRequest request, ServerCallContext context)
     {
-        var config = ConfigMapper.ToDaemonConfig(request.Config);
-        var result = await daemon.ApplyAsync(config, context.CancellationToken);
+        // One bad instance does not hold the others back: the valid ones are applied, the bad
+        // ones reported (controld logs them).
+        var mapped = ConfigMapper.Map(request.Config);
+        var result = await daemon.ApplyAsync(mapped.Config, context.CancellationToken);
+        return Response(result, mapped.Rejected);
+    }
+
+    internal static ApplyConfigResponse Response(ApplyResult result, IReadOnlyList<InstanceRejection> rejected)
+    {
         var response = new ApplyConfigResponse();
         response.AddedInstances.AddRange(result.Added);
         response.RemovedInstances.AddRange(result.Removed);
         response.ChangedInstances.AddRange(result.Changed);
         response.UnchangedInstances.AddRange(result.Unchanged);
+        response.RejectedInstances.AddRange(rejected.Select(r => new Vrrp.V1.RejectedInstance { Name = r.Name, Field = r.Field, Reason = r.Reason }));
         return response;
     }
 

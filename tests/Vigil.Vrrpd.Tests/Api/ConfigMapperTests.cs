@@ -205,4 +205,67 @@ public sealed class ConfigMapperTests
         Assert.All(d.Instances, i => Assert.Equal("G1", i.Config.SyncGroup));
         Assert.NotNull(d.Group("G1")!.Notify.Master);
     }
+
+    [Fact]
+    public void Map_OneUnsupportedInstance_TheOthersRun_TheBadOneIsNamedWithWhy()
+    {
+        var good = Specs.Instance(100, "10.0.0.100/24", vrid: 51, name: "VI_1");
+        var ah = Specs.Instance(100, "10.0.1.100/24", vrid: 52, name: "VI_AH");
+        ah.AuthType = AuthType.Ah;
+        var vmac6 = Specs.Instance(100, "fd00::100", vrid: 53, name: "VI_V6", version: 3, pass: false);
+        vmac6.UseVmac = true;
+        var last = Specs.Instance(100, "10.0.2.100/24", vrid: 54, name: "VI_4");
+        var mapped = ConfigMapper.Map(Specs.Config(good, ah, vmac6, last));
+
+        Assert.Equal(["VI_1", "VI_4"], mapped.Config.Instances.Select(i => i.Name));
+        Assert.Equal(2, mapped.Rejected.Count);
+        Assert.Equal(("VI_AH", "instances[VI_AH].auth_type"), (mapped.Rejected[0].Name, mapped.Rejected[0].Field));
+        Assert.Contains("AH is not supported", mapped.Rejected[0].Reason);
+        Assert.Equal(("VI_V6", "instances[VI_V6].use_vmac"), (mapped.Rejected[1].Name, mapped.Rejected[1].Field));
+        Assert.Contains("IPv6", mapped.Rejected[1].Reason);
+        // All or nothing where asked for: the first problem throws.
+        Assert.Equal("instances[VI_AH].auth_type", Assert.Throws<InvalidArgumentException>(() => ConfigMapper.ToDaemonConfig(Specs.Config(good, ah))).Field);
+    }
+
+    [Fact]
+    public void Map_SameVridTwice_TheFirstRuns_TheSecondIsRefused()
+    {
+        var first = Specs.Instance(100, "10.0.0.100/24", vrid: 51, name: "VI_1");
+        var second = Specs.Instance(100, "10.0.0.101/24", vrid: 51, name: "VI_2");
+        var mapped = ConfigMapper.Map(Specs.Config(first, second));
+        Assert.Equal("VI_1", Assert.Single(mapped.Config.Instances).Name);
+        var r = Assert.Single(mapped.Rejected);
+        Assert.Equal("instances[VI_2].virtual_router_id", r.Field);
+        Assert.Contains("VRID 51 is used by VI_1 and VI_2", r.Reason);
+    }
+
+    [Fact]
+    public void Map_RefusedMemberOfASyncGroup_RefusesTheGroup_OthersRun()
+    {
+        var a = Specs.Instance(100, "10.0.0.100/24", vrid: 51, name: "VI_A");
+        var b = Specs.Instance(100, "10.0.1.100/24", vrid: 52, name: "VI_B");
+        b.AuthType = AuthType.Ah;
+        var alone = Specs.Instance(100, "10.0.2.100/24", vrid: 53, name: "VI_C");
+        var c = Specs.Config(a, b, alone);
+        c.SyncGroups.Add(new SyncGroupSpec { Name = "G1", Members = { "VI_A", "VI_B" } });
+        var mapped = ConfigMapper.Map(c);
+        Assert.Equal("VI_C", Assert.Single(mapped.Config.Instances).Name);
+        Assert.Empty(mapped.Config.Groups);
+        Assert.Equal(["VI_B", "VI_A"], mapped.Rejected.Select(r => r.Name));
+        Assert.Equal("vrrp_sync_group G1 cannot run: its member VI_B is refused", mapped.Rejected[1].Reason);
+    }
+
+    [Fact]
+    public void Response_ListsTheRefusedInstancesWithFieldAndReason()
+    {
+        var ah = Specs.Instance(100, "10.0.1.100/24", vrid: 52, name: "VI_AH");
+        ah.AuthType = AuthType.Ah;
+        var mapped = ConfigMapper.Map(Specs.Config(Specs.Instance(100, "10.0.0.100/24"), ah));
+        var response = VrrpApi.Response(new Vigil.Vrrpd.Daemon.ApplyResult(["VI_1"], [], [], []), mapped.Rejected);
+        Assert.Equal(["VI_1"], response.AddedInstances);
+        var r = Assert.Single(response.RejectedInstances);
+        Assert.Equal("VI_AH", r.Name);
+        Assert.Equal("instances[VI_AH].auth_type", r.Field);
+        Assert.Contains("AH is not supported", r.Reason);
+    }
 }
