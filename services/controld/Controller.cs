@@ -4,6 +4,7 @@ using Vigil.Client;
 using Vigil.Config;
 using Vigil.Config.Diagnostics;
 using Vigil.Config.Model;
+using Vigil.Controld.Consul;
 using Vigil.Controld.Dispatch;
 using Vigil.Controld.Events;
 using Vigil.Controld.Supervisor;
@@ -53,6 +54,7 @@ public sealed partial class Controller : IAsyncDisposable
     private ChildProcess? _checkd;
     private ChildProcess? _ipvsd;
     private readonly Systemctl _systemctl = new();
+    private ConsulRegistration? _consul;
 
     public Controller(DaemonHost host, ControllerOptions options)
     {
@@ -71,6 +73,9 @@ public sealed partial class Controller : IAsyncDisposable
     public DateTime ConfigLoadedAt { get; private set; }
     public ControllerOptions Options => _options;
     public int? FatalExitCode { get; private set; }
+
+    /// <summary>The Consul registrar when the configuration has a consul block.</summary>
+    public ConsulRegistration? Consul => _consul;
 
     public IEnumerable<ChildProcess> Children => new[] { _vrrpd, _checkd, _ipvsd }.OfType<ChildProcess>();
 
@@ -146,7 +151,52 @@ public sealed partial class Controller : IAsyncDisposable
         {
             LogNoCheckd();
         }
+        ApplyConsul(Config);
         return true;
+    }
+
+    /// <summary>
+    /// Starts, keeps, replaces or stops the Consul registrar for the consul block of
+    /// <paramref name="config"/>. Never waits for the agent: a registrar being replaced
+    /// deregisters on its own task.
+    /// </summary>
+    private void ApplyConsul(KeepalivedConfig config)
+    {
+        if (_consul is { } current && current.Settings == config.Consul)
+        {
+            current.SetConfig(config);
+            return;
+        }
+        if (_consul is { } old)
+        {
+            _consul = null;
+            _ = Task.Run(async () => await old.DisposeAsync());
+        }
+        if (config.Consul is not { } settings) return;
+        Vigil.Consul.ConsulClientOptions clientOptions;
+        try
+        {
+            clientOptions = ConsulRegistration.ClientOptionsFor(settings, Environment.GetEnvironmentVariable);
+        }
+        catch (FormatException e)
+        {
+            LogConsulDisabled(e.Message);
+            return;
+        }
+        Vigil.Consul.ConsulClient client;
+        try
+        {
+            client = new Vigil.Consul.ConsulClient(clientOptions);
+        }
+        catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
+        {
+            LogConsulDisabled($"consul tls files: {e.Message}");
+            return;
+        }
+        var logger = _host.LoggerFactory.CreateLogger("vigil-controld.consul");
+        _consul = new ConsulRegistration(config, client, logger);
+        _consul.Start(_options.CheckersOnly ? null : VigilPaths.Socket(_host.RunDir, VigilPaths.Vrrpd), logger);
+        LogConsulEnabled(clientOptions.Address.ToString(), settings.Ttl.TotalSeconds);
     }
 
     private ChildProcess StartChild(string name, Func<ChildProcess, Task> onReady)
@@ -243,6 +293,7 @@ public sealed partial class Controller : IAsyncDisposable
             var changes = ReloadChanges.Describe(Config, result.Config);
             Config = result.Config;
             ConfigLoadedAt = DateTime.UtcNow;
+            ApplyConsul(Config);
             await ApplyReloadedAsync();
             PublishReload(result, changes, refused: false);
             return new ReloadResult(result, changes);
@@ -312,6 +363,12 @@ public sealed partial class Controller : IAsyncDisposable
     public async Task StopAsync()
     {
         _stopping.Cancel();
+        // Withdraw the registrations first (bounded), while the VIPs are still up.
+        if (_consul is { } consul)
+        {
+            _consul = null;
+            await consul.DisposeAsync();
+        }
         foreach (var child in Children) await child.StopAsync(terminate: true, TimeSpan.FromSeconds(15));
         await _vrrpFollower.StopAsync();
         await _checkFollower.StopAsync();
@@ -365,6 +422,12 @@ public sealed partial class Controller : IAsyncDisposable
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "{Child}: {Error}")]
     private partial void LogChildError(string child, string error);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Information, Message = "consul: registering MASTER VIPs with the agent at {Address} (check TTL {Ttl} s)")]
+    private partial void LogConsulEnabled(string address, double ttl);
+
+    [LoggerMessage(EventId = 214, Level = LogLevel.Error, Message = "consul: registration disabled: {Reason}")]
+    private partial void LogConsulDisabled(string reason);
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Error, Message = "{Child} refused the configuration: {Reason}")]
     private partial void LogPushFailed(string child, string reason);

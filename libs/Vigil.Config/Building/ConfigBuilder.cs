@@ -87,6 +87,9 @@ internal sealed partial class ConfigBuilder
                 case "virtual_server":
                     VirtualServerBlock(node);
                     break;
+                case "consul":
+                    ConsulBlock(node);
+                    break;
                 case "interface_up_down_delays":
                 case "linkbeat_interfaces":
                     foreach (var v in node.Children) CheckInterfaceExists(v.Tokens[0], fatal: true, what: node.Keyword == "linkbeat_interfaces" ? "linkbeat interface" : "up/down delay");
@@ -117,6 +120,7 @@ internal sealed partial class ConfigBuilder
             BfdInstances = [.. _bfds],
             Ssl = _ssl,
             VirtualServerGroups = [.. _vsGroups.Select(g => g.Model)],
+            Consul = _consul,
         };
         config = CompleteVrrp(config);
         config = CompleteChecks(config);

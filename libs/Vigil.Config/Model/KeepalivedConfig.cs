@@ -37,6 +37,9 @@ public sealed record KeepalivedConfig
 
     public EquatableArray<VirtualServer> VirtualServers { get; init; }
 
+    /// <summary>consul { } (Vigil's own): register MASTER VIPs with Consul; null: no registration.</summary>
+    public ConsulSettings? Consul { get; init; }
+
     public VrrpInstance? FindInstance(string name) => Instances.FirstOrDefault(i => i.Name == name);
 
     /// <summary>The sync group an instance belongs to, if any.</summary>

@@ -44,7 +44,32 @@ public static class ConfigWriter
         }
         foreach (var g in config.VirtualServerGroups) WriteVsGroup(w, g);
         foreach (var vs in config.VirtualServers) WriteVirtualServer(w, vs);
+        if (config.Consul is { } consul) WriteConsul(w, consul);
         return w.ToString();
+    }
+
+    private static void WriteConsul(Writer w, ConsulSettings c)
+    {
+        var d = new ConsulSettings();
+        w.Open("consul");
+        w.LineIf(c.Address is not null, "address", Q(c.Address));
+        w.LineIf(c.Token is not null, "token", Q(c.Token));
+        w.LineIf(c.Datacenter is not null, "datacenter", Q(c.Datacenter));
+        if (c.Tls)
+        {
+            w.Open("tls");
+            w.LineIf(c.CaFile is not null, "ca_file", Q(c.CaFile));
+            w.LineIf(c.CertFile is not null, "cert_file", Q(c.CertFile));
+            w.LineIf(c.KeyFile is not null, "key_file", Q(c.KeyFile));
+            w.LineIf(c.TlsServerName is not null, "server_name", Q(c.TlsServerName));
+            w.Close();
+        }
+        w.LineIf(c.ServiceName is not null, "service_name", Q(c.ServiceName));
+        if (!c.Tags.IsEmpty) w.Line("tags", [.. c.Tags.Select(Q)]);
+        w.LineIf(c.Ttl != d.Ttl, "ttl", (c.Ttl.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)) + "ms");
+        w.LineIf(c.DeregisterCriticalAfter != d.DeregisterCriticalAfter, "deregister_critical_after", c.DeregisterCriticalAfter.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + "ms");
+        w.LineIf(c.RegisterVirtualServers != d.RegisterVirtualServers, "virtual_servers", Bool(c.RegisterVirtualServers));
+        w.Close();
     }
 
     // ------------------------------------------------------------------ global_defs

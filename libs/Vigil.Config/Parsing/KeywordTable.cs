@@ -28,6 +28,9 @@ public enum BlockContext
     UdpCheck,
     FileCheck,
     BfdCheck,
+    /// <summary>consul { } (Vigil's own).</summary>
+    Consul,
+    ConsulTls,
 }
 
 /// <summary>How a keyword's line is followed.</summary>
@@ -60,9 +63,9 @@ public sealed record KeywordInfo(string Name, KeywordShape Shape, BlockContext? 
 /// <summary>
 /// Every keyword keepalived 2.2.7 accepts (as built by Debian: VRRP, LVS, BFD, SNMP, D-Bus,
 /// nftables, regex), by the block it appears in, plus the few later keywords that FEATURES.md
-/// names and Vigil's own (lvs_backend, noted as unknown to keepalived). A keyword missing here is reported "Unknown keyword" exactly where keepalived does.
+/// names and Vigil's own (lvs_backend and the consul block, noted as unknown to keepalived). A keyword missing here is reported "Unknown keyword" exactly where keepalived does.
 /// </summary>
-public static class KeywordTable
+public static partial class KeywordTable
 {
     // What Vigil reads but does not act on yet is listed in Unimplemented (one place), not here.
     private static readonly Dictionary<(BlockContext, string), KeywordInfo> Table = Build();
@@ -112,6 +115,7 @@ public static class KeywordTable
         Block(R, "bfd_instance", BlockContext.BfdInstance);
         Block(R, "track_file", BlockContext.TrackFile);
         Block(R, "vrrp_track_file", BlockContext.TrackFile);
+        ConsulKeywords(Add, Leaf);
 
         const BlockContext G = BlockContext.GlobalDefs;
         Ignored(G, "Vigil names its own processes",

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Logging;
+using Vigil.Config.Model;
+using Vigil.Consul;
+
+namespace Vigil.Controld.Consul;
+
+/// <summary>
+/// controld's Consul registrar for one consul { } block: the client (the block's values over the
+/// consul CLI's environment variables), the <see cref="ConsulRegistrar"/> loop, and the VRRP
+/// state it follows. <see cref="SetInstances"/> and <see cref="SetConfig"/> only compute the new
+/// desired set and hand it over; they never wait for Consul.
+/// </summary>
+public sealed class ConsulRegistration : IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly ConsulClient _client;
+    private KeepalivedConfig _config;
+    private IReadOnlyCollection<VrrpInstanceView> _instances = [];
+    private ConsulVrrpFollower? _follower;
+
+    public ConsulRegistration(KeepalivedConfig config, ConsulClient client, ILogger logger, ConsulRegistrarOptions? options = null)
+    {
+        var settings = config.Consul ?? throw new ArgumentException("the configuration has no consul block", nameof(config));
+        _config = config;
+        _client = client;
+        Settings = settings;
+        Registrar = new ConsulRegistrar(client, options ?? OptionsFor(config, settings), logger);
+        Registrar.SetDesired([]);
+    }
+
+    /// <summary>The registrar options for a configuration: the TTL passed at a third of the TTL.</summary>
+    public static ConsulRegistrarOptions OptionsFor(KeepalivedConfig config, ConsulSettings settings) => new()
+    {
+        RouterId = ConsulServicePlan.RouterIdOf(config),
+        RefreshInterval = settings.Ttl / 3,
+    };
+
+    /// <summary>The client options of a consul block: its values, else CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_CACERT, ... (FormatException for a bad CONSUL_HTTP_ADDR).</summary>
+    public static ConsulClientOptions ClientOptionsFor(ConsulSettings s, Func<string, string?> environment)
+    {
+        var o = ConsulClientOptions.FromEnvironment(environment, s.Address, s.Token, s.Datacenter, s.CaFile, s.CertFile, s.KeyFile);
+        if (s.Tls && o.Address.Scheme == Uri.UriSchemeHttp && s.Address is { } a && !a.Contains("://", StringComparison.Ordinal))
+            o = o with { Address = new UriBuilder(o.Address) { Scheme = Uri.UriSchemeHttps, Port = o.Address.Port }.Uri };
+        if (s.TlsServerName is not null) o = o with { TlsServerName = s.TlsServerName };
+        return o;
+    }
+
+    public ConsulSettings Settings { get; }
+
+    public ConsulRegistrar Registrar { get; }
+
+    public ConsulClient Client => _client;
+
+    /// <summary>Starts the registrar and, with a vrrpd socket, following vrrpd's instances.</summary>
+    public void Start(string? vrrpdSocket, ILogger logger)
+    {
+        Registrar.Start();
+        if (vrrpdSocket is not null)
+        {
+            _follower = new ConsulVrrpFollower(vrrpdSocket, SetInstances, logger);
+            _follower.Start();
+        }
+    }
+
+    /// <summary>vrrpd's instances now.</summary>
+    public void SetInstances(IReadOnlyCollection<VrrpInstanceView> instances)
+    {
+        lock (_gate)
+        {
+            _instances = instances;
+            Registrar.SetDesired(ConsulServicePlan.For(_config, Settings, _instances));
+        }
+    }
+
+    /// <summary>A reloaded configuration with the same consul block (virtual servers, router_id may change).</summary>
+    public void SetConfig(KeepalivedConfig config)
+    {
+        lock (_gate)
+        {
+            _config = config;
+            Registrar.SetDesired(ConsulServicePlan.For(_config, Settings, _instances));
+        }
+    }
+
+    /// <summary>Stops following and deregisters (bounded).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_follower is not null) await _follower.StopAsync().ConfigureAwait(false);
+        await Registrar.DisposeAsync().ConfigureAwait(false);
+        _client.Dispose();
+    }
+}
