@@ -88,24 +88,28 @@ public sealed class ReloadDaemonLabTests
         await na.ApplyAsync(Config(("VI_1", 101)));
         await na.WaitForStateAsync(InstanceState.Master, Deadline);
 
-        async Task<RpcException> Refused(Action<VrrpConfig> mutate)
+        // A bad instance is refused on its own, naming it and the field; the valid ones are applied.
+        async Task<RejectedInstance> Refused(Action<VrrpConfig> mutate)
         {
             var c = Config(("VI_1", 101), ("VI_2", 102));
             mutate(c);
-            return await Assert.ThrowsAsync<RpcException>(() => na.ApplyAsync(c));
+            var reply = await na.ApplyAsync(c);
+            return Assert.Single(reply.RejectedInstances);
         }
 
-        var e = await Refused(c => c.Instances[1].VirtualRouterId = 0);
+        var rejected = await Refused(c => c.Instances[1].VirtualRouterId = 0);
+        Assert.Equal("VI_2", rejected.Name);
+        Assert.Contains("instances[VI_2].virtual_router_id", rejected.Field + " " + rejected.Reason);
+        rejected = await Refused(c => c.Instances[1].VirtualAddresses[0].Address = "10.77.0.999");
+        Assert.Contains("instances[VI_2].virtual_addresses[0].address", rejected.Field + " " + rejected.Reason);
+        rejected = await Refused(c => c.Instances[1].TrackScripts.Add(new TrackScript { Script = "missing" }));
+        Assert.Contains("vrrp_script 'missing' is not defined", rejected.Field + " " + rejected.Reason);
+        var e = await Assert.ThrowsAsync<RpcException>(() => na.Client.ApplyConfigAsync(new ApplyConfigRequest()).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Contains("instances[VI_2].virtual_router_id", e.Status.Detail);
-        e = await Refused(c => c.Instances[1].VirtualAddresses[0].Address = "10.77.0.999");
-        Assert.Contains("instances[VI_2].virtual_addresses[0].address", e.Status.Detail);
-        e = await Refused(c => c.Instances[1].TrackScripts.Add(new TrackScript { Script = "missing" }));
-        Assert.Contains("vrrp_script 'missing' is not defined", e.Status.Detail);
-        e = await Assert.ThrowsAsync<RpcException>(() => na.Client.ApplyConfigAsync(new ApplyConfigRequest()).ResponseAsync);
-        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        // Back to the one instance.
+        await na.ApplyAsync(Config(("VI_1", 101)));
 
-        // Nothing of the refused configurations was applied; the old one runs on.
+        // Nothing refused was applied; VI_1 ran on as MASTER throughout.
         var list = await na.ListAsync();
         Assert.Equal(["VI_1"], list.Instances.Select(i => i.Name));
         Assert.Equal(InstanceState.Master, list.Instances[0].State);
