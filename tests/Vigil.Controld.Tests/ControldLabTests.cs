@@ -75,6 +75,51 @@ public sealed class ControldLabTests : IAsyncLifetime
         Assert.InRange(gap, 0.55, 1.2);
     }
 
+    /// <summary>
+    /// virtual_routes and virtual_rules from keepalived.conf reach the kernel of the MASTER only
+    /// (protocol keepalived), and move with the VIP on failover.
+    /// </summary>
+    [Fact]
+    public async Task VirtualRoutesAndRules_InstalledOnMasterOnly_MoveOnFailover()
+    {
+        const string routing = """
+            virtual_routes {
+                203.0.113.0/24 dev eth0 src 10.77.0.10 metric 30
+                blackhole 198.51.100.0/24 table 100 no_track
+            }
+            virtual_rules {
+                from 10.77.0.10 table 100 priority 90
+            }
+            """;
+        var n1 = await ControldNode.StartAsync(_r1, Configs.Router("MASTER", 150, "10.77.0.10/24", extra: routing), _work);
+        var n2 = await ControldNode.StartAsync(_r2, Configs.Router("BACKUP", 100, "10.77.0.10/24", extra: routing), _work);
+        await n1.WaitStateAsync("VI_1", InstanceState.Master, TimeSpan.FromSeconds(15));
+        await n2.WaitStateAsync("VI_1", InstanceState.Backup, TimeSpan.FromSeconds(15));
+
+        async Task<(string Main, string Table100, string Rules)> Routing(LabHost host) => (
+            (await host.CheckAsync("ip", "route", "show", "proto", "keepalived")).Stdout,
+            // An empty table 100 does not exist: ip exits 2, and there is nothing in it.
+            (await host.ExecAsync("ip", "route", "show", "table", "100", "proto", "keepalived")).Stdout,
+            (await host.CheckAsync("ip", "rule", "show")).Stdout);
+        await Poll.UntilAsync(async () => (await Routing(_r1)).Rules.Contains("90:", StringComparison.Ordinal), TimeSpan.FromSeconds(5), "the rule on the master");
+        var master = await Routing(_r1);
+        Assert.Matches(@"203\.0\.113\.0/24 dev eth0 .*src 10\.77\.0\.10 metric 30", master.Main);
+        Assert.Contains("blackhole 198.51.100.0/24", master.Table100, StringComparison.Ordinal);
+        Assert.Matches(@"90:\s+from 10\.77\.0\.10 lookup 100 proto keepalived", master.Rules);
+        var backup = await Routing(_r2);
+        Assert.DoesNotContain("203.0.113.0", backup.Main, StringComparison.Ordinal);
+        Assert.DoesNotContain("90:", backup.Rules, StringComparison.Ordinal);
+
+        n1.Process.Signal(15);
+        Assert.Equal(0, await n1.Process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        await n2.WaitStateAsync("VI_1", InstanceState.Master, TimeSpan.FromSeconds(5));
+        await Poll.UntilAsync(async () => (await Routing(_r2)).Rules.Contains("90:", StringComparison.Ordinal), TimeSpan.FromSeconds(5), "the rule on the new master");
+        Assert.Contains("203.0.113.0/24", (await Routing(_r2)).Main, StringComparison.Ordinal);
+        var old = await Routing(_r1);
+        Assert.DoesNotContain("203.0.113.0", old.Main, StringComparison.Ordinal);
+        Assert.DoesNotContain("90:", old.Rules, StringComparison.Ordinal);
+    }
+
     /// <summary>A vrrpd that dies is restarted by controld and gets its configuration again.</summary>
     [Fact]
     public async Task VrrpdKilled_RestartedAndReconfigured()

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Vigil.Client;
 using Vigil.Ipvs.V1;
 
 namespace Vigil.Ctl.Commands;
@@ -128,16 +129,9 @@ internal static class LvsCommand
         s.Append('\n');
     }
 
-    private static string Service(VirtualService v)
-    {
-        if (v.Fwmark != 0) return $"FWM  {v.Fwmark}" + (v.Ipv6 ? " IPv6" : "");
-        var proto = v.Protocol switch { Protocol.Udp => "UDP", Protocol.Sctp => "SCTP", _ => "TCP" };
-        // ipvsadm pads the protocol to four columns: "TCP  10.0.0.1:80", "SCTP 10.0.0.1:80".
-        return $"{proto,-4} {Endpoint(v.Address, v.Port)}";
-    }
+    private static string Service(VirtualService v) => IpvsNames.Service(v, padded: true);
 
-    private static string Endpoint(string address, uint port) =>
-        address.Contains(':', StringComparison.Ordinal) ? $"[{address}]:{port}" : $"{address}:{port}";
+    private static string Endpoint(string address, uint port) => IpvsNames.Endpoint(address, port);
 
     private static string Counters(Counters? c)
     {

@@ -514,7 +514,10 @@ internal sealed partial class ConfigBuilder
             _diag.Error(line.Position, "Static route cannot have track group if no oif specified");
             r = r with { TrackGroup = null };
         }
-        list.Add(r with { Family = family ?? AddressFamily.InterNetwork, Options = [.. options] });
+        r = r with { Family = family ?? AddressFamily.InterNetwork, Options = [.. options] };
+        if (!isStatic && RoutingParts.UnsupportedParts(r) is { Count: > 0 } unsupported)
+            _diag.Note(line.Position, Unimplemented.PartsMessage(Unimplemented.VirtualRouteParts, unsupported));
+        list.Add(r);
     }
 
     // ------------------------------------------------------------------ rules
@@ -739,7 +742,10 @@ internal sealed partial class ConfigBuilder
             preference = fam == AddressFamily.InterNetwork ? _nextRulePriority4-- : _nextRulePriority6--;
             _diag.Error(line.Position, $"Rule has no preference specified - setting to {preference}. This is probably not what you want.");
         }
-        list.Add(r with { Family = fam, Action = action, Preference = preference.Value, Options = [.. options] });
+        r = r with { Family = fam, Action = action, Preference = preference.Value, Options = [.. options] };
+        if (!isStatic && RoutingParts.UnsupportedParts(r) is { Count: > 0 } unsupported)
+            _diag.Note(line.Position, Unimplemented.PartsMessage(Unimplemented.VirtualRuleParts, unsupported));
+        list.Add(r);
     }
 
     /// <summary>A C-style unsigned number (decimal, 0x hex or 0 octal).</summary>

@@ -31,6 +31,19 @@ public static class Unimplemented
     /// <summary>use_vmac on an IPv6 instance: only the completed model knows the family, so the builder reports this one.</summary>
     public static readonly UnimplementedFeature UseVmacIpv6 = new(V, "use_vmac", "vigil-vrrpd has no IPv6 VMAC, so vigil-vrrpd refuses this instance (the others run)");
 
+    /// <summary>
+    /// A line of virtual_routes with parts vigil-vrrpd does not install (RoutingParts lists
+    /// them); the builder reports it, as it alone has the parsed route.
+    /// </summary>
+    public static readonly UnimplementedFeature VirtualRouteParts = new(V, "virtual_routes", "vigil-vrrpd leaves out");
+
+    /// <summary>A line of virtual_rules with parts vigil-vrrpd does not install.</summary>
+    public static readonly UnimplementedFeature VirtualRuleParts = new(V, "virtual_rules", "vigil-vrrpd leaves out");
+
+    /// <summary>The warning for a route or rule line, naming the parts left out.</summary>
+    public static string PartsMessage(UnimplementedFeature feature, IReadOnlyList<string> parts) =>
+        $"{feature.Message}: {string.Join(", ", parts)}";
+
     private static readonly UnimplementedFeature[] Keywords =
     [
         // BFD, ipvlan, VRF: the features FEATURES.md lists that no daemon has yet.
@@ -42,9 +55,6 @@ public static class Unimplemented
 
         // Addresses, routes and rules outside VRRP: nothing installs them.
         new(R, "static_ipaddress"), new(R, "static_routes"), new(R, "static_rules"),
-
-        // controld does not map them to vigil-vrrpd yet (vrrpd could install them).
-        new(V, "virtual_routes"), new(V, "virtual_rules"),
 
         // vigil-vrrpd refuses these; the instance does not run (the others do).
         new(BlockContext.Authentication, "auth_type", "AH (IPsec authentication header) is not implemented, so vigil-vrrpd refuses this instance (the others run)",
@@ -81,7 +91,7 @@ public static class Unimplemented
         Keywords.ToDictionary(e => (e.Context, e.Keyword));
 
     /// <summary>Every entry, for documentation and tests.</summary>
-    public static IReadOnlyList<UnimplementedFeature> All { get; } = [.. Keywords, UseVmacIpv6];
+    public static IReadOnlyList<UnimplementedFeature> All { get; } = [.. Keywords, UseVmacIpv6, VirtualRouteParts, VirtualRuleParts];
 
     /// <summary>The entry that applies to this keyword line, or null.</summary>
     public static UnimplementedFeature? For(ConfigNode node) =>

@@ -138,8 +138,45 @@ public static class VrrpConfigMapper
         spec.TrackInterfaces.AddRange(i.TrackInterfaces.Select(TrackInterface));
         spec.TrackScripts.AddRange(i.TrackScripts.Select(TrackScript));
         spec.TrackFiles.AddRange(i.TrackFiles.Select(TrackFile));
+        // What vrrpd cannot install is left out (-t warned at the line: RoutingParts).
+        spec.VirtualRoutes.AddRange(i.VirtualRoutes.Where(RoutingParts.IsInstallable).Select(Route));
+        spec.VirtualRules.AddRange(i.VirtualRules.Where(r => r.Action != "l3mdev").Select(Rule));
         return spec;
     }
+
+    private static VirtualRoute Route(IpRoute r) => new()
+    {
+        Destination = r.Destination?.ToString() ?? (r.Family == Sockets.AddressFamily.InterNetworkV6 ? "::/0" : "0.0.0.0/0"),
+        Gateway = r.Via?.ToString() ?? "",
+        Device = r.Device ?? "",
+        Source = r.PreferredSource?.ToString() ?? "",
+        Table = Table(r.Table),
+        Metric = r.Metric ?? 0,
+        Scope = r.Scope ?? "",
+        Type = r.Type == "unicast" ? "" : r.Type,
+        Onlink = r.OnLink,
+        NoTrack = r.NoTrack,
+    };
+
+    private static VirtualRule Rule(IpRule r) => new()
+    {
+        From = r.From?.ToString() ?? "",
+        To = r.To?.ToString() ?? "",
+        Priority = r.Preference,
+        Table = r.Action == "table" ? Table(r.Table) : 0,
+        Action = r.Action == "table" ? "" : r.Action,
+        GotoPriority = r.GotoTarget ?? 0,
+        InputInterface = r.InputInterface ?? "",
+        OutputInterface = r.OutputInterface ?? "",
+        Fwmark = r.Fwmark ?? 0,
+        Fwmask = r.FwmarkMask ?? 0,
+        Invert = r.Not,
+        Family = r.Family == Sockets.AddressFamily.InterNetworkV6 ? Vrrp.V1.AddressFamily.Ipv6 : Vrrp.V1.AddressFamily.Ipv4,
+        NoTrack = r.NoTrack,
+    };
+
+    // 0 is vrrpd's "main"; a name -t could not resolve falls back to it (and was warned about).
+    private static uint Table(string? table) => table is null ? 0 : RoutingParts.TableNumber(table) ?? 0;
 
     private static VirtualAddress Address(VirtualIpAddress a) => new()
     {

@@ -234,17 +234,10 @@ public static class LvsTableDiff
         return changes;
     }
 
-    /// <summary>ipvsadm's name of a service: "TCP  10.0.0.1:80" without the padding, "FWM  5".</summary>
-    public static string Key(VirtualService s)
-    {
-        if (s.Fwmark != 0) return $"FWM {s.Fwmark.ToString(CultureInfo.InvariantCulture)}" + (s.Ipv6 ? " IPv6" : "");
-        var proto = s.Protocol switch { Ipvs.V1.Protocol.Udp => "UDP", Ipvs.V1.Protocol.Sctp => "SCTP", _ => "TCP" };
-        var address = s.Ipv6 ? $"[{s.Address}]" : s.Address;
-        return $"{proto} {address}:{s.Port.ToString(CultureInfo.InvariantCulture)}";
-    }
+    /// <summary>ipvsadm's name of a service without the padding: "TCP 10.0.0.1:80", "FWM 5".</summary>
+    public static string Key(VirtualService s) => IpvsNames.Service(s);
 
-    private static string Endpoint(Ipvs.V1.Destination d) =>
-        (d.Endpoint.Address.Contains(':') ? $"[{d.Endpoint.Address}]" : d.Endpoint.Address) + ":" + d.Endpoint.Port.ToString(CultureInfo.InvariantCulture);
+    private static string Endpoint(Ipvs.V1.Destination d) => IpvsNames.Endpoint(d.Endpoint.Address, d.Endpoint.Port);
 
     private static string Shape(VirtualService s)
     {
