@@ -158,7 +158,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var backoff = TimeSpan.FromSeconds(1);
+        var backoff = new Backoff(TimeSpan.FromSeconds(1), MaxBackoff);
         while (!_stop.IsCancellationRequested)
         {
             var started = DateTime.UtcNow;
@@ -202,21 +202,21 @@ public sealed partial class ChildProcess : IAsyncDisposable
                 _onFatalExit(this, exitCode);
                 return;
             }
-            if (DateTime.UtcNow - started > MaxBackoff) backoff = TimeSpan.FromSeconds(1);
+            if (DateTime.UtcNow - started > MaxBackoff) backoff.Reset();
             reason ??= $"exited with status {exitCode}";
             LastRestartReason = reason;
-            LogRestarting(Name, reason, backoff.TotalSeconds);
+            LogRestarting(Name, reason, backoff.Current.TotalSeconds);
             Restarting?.Invoke(this, reason);
             try
             {
-                await Task.Delay(backoff, _stop.Token);
+                await Task.Delay(backoff.Current, _stop.Token);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
             Restarts++;
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            backoff.Grow();
         }
     }
 

@@ -172,7 +172,7 @@ public sealed class UnitRestartPolicy(TimeSpan heartbeatTimeout, TimeProvider? t
     private long? _lastRestart;
     private long? _servingSince;
     private bool _servedSinceRestart;
-    private TimeSpan _backoff = TimeSpan.FromSeconds(1);
+    private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), MaxBackoff);
 
     public TimeSpan HeartbeatTimeout { get; } = heartbeatTimeout;
 
@@ -180,7 +180,7 @@ public sealed class UnitRestartPolicy(TimeSpan heartbeatTimeout, TimeProvider? t
     public TimeSpan StartGrace { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The wait before the next restart may be asked for.</summary>
-    public TimeSpan Backoff => _backoff;
+    public TimeSpan Backoff => _backoff.Current;
 
     /// <param name="status">The unit's state; only asked for (and needed) when the daemon is unhealthy.</param>
     /// <param name="unhealthy">Null: the daemon serves now.</param>
@@ -191,7 +191,7 @@ public sealed class UnitRestartPolicy(TimeSpan heartbeatTimeout, TimeProvider? t
         {
             _servingSince ??= now;
             _servedSinceRestart = true;
-            if (_time.GetElapsedTime(_servingSince.Value) >= MaxBackoff) _backoff = TimeSpan.FromSeconds(1);
+            if (_time.GetElapsedTime(_servingSince.Value) >= MaxBackoff) _backoff.Reset();
             return new UnitDecision.Nothing();
         }
         _servingSince = null;
@@ -215,9 +215,9 @@ public sealed class UnitRestartPolicy(TimeSpan heartbeatTimeout, TimeProvider? t
 
     private UnitDecision TryRestart(long now, string reason)
     {
-        if (_lastRestart is { } last && _time.GetElapsedTime(last) < _backoff)
-            return new UnitDecision.Wait($"{reason}; next restart in {(_backoff - _time.GetElapsedTime(last)).TotalSeconds:0.0} s (back-off)");
-        if (_lastRestart is not null) _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
+        if (_lastRestart is { } last && _time.GetElapsedTime(last) < _backoff.Current)
+            return new UnitDecision.Wait($"{reason}; next restart in {(_backoff.Current - _time.GetElapsedTime(last)).TotalSeconds:0.0} s (back-off)");
+        if (_lastRestart is not null) _backoff.Grow();
         _lastRestart = now;
         _servedSinceRestart = false;
         return new UnitDecision.Restart(reason);
