@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Microsoft.Extensions.Logging;
+using Vigil.Hosting;
 using Vigil.Rpc.Client;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 

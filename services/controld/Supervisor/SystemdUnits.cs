@@ -172,7 +172,7 @@ public sealed class UnitRestartPolicy(TimeSpan heartbeatTimeout, TimeProvider? t
     private long? _lastRestart;
     private long? _servingSince;
     private bool _servedSinceRestart;
-    private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), MaxBackoff);
+    private readonly Vigil.Hosting.Backoff _backoff = new(TimeSpan.FromSeconds(1), MaxBackoff);
 
     public TimeSpan HeartbeatTimeout { get; } = heartbeatTimeout;
 
