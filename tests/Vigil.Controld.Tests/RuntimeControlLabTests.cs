@@ -44,7 +44,7 @@ public sealed class RuntimeControlLabTests : IAsyncLifetime
         return new ControlService.ControlServiceClient(c.Invoker);
     }
 
-    private static CallOptions Call() => Deadline.In(TimeSpan.FromSeconds(10));
+    private static CallOptions Call() => Vigil.Rpc.Client.Deadline.In(TimeSpan.FromSeconds(10));
 
     private static VirtualServerKey Vs(string address, uint port) => new() { Endpoint = new Endpoint { Address = address, Port = port }, Protocol = Check.V1.Protocol.Tcp };
 
