@@ -59,17 +59,19 @@ public sealed class RuntimeRealServerTests
     }
 
     [Fact]
-    public async Task Add_WithTcpCheck_StartsDown_AndComesUpWhenItsCheckPasses()
+    public async Task Add_WithTcpCheck_StartsUpAsKeepalivedWithoutAlpha_AndGoesDownWhenItsCheckFails()
     {
         await using var h = new EngineHarness();
         await h.Engine.ApplyConfigurationAsync(Config(Rs("10.1.0.10")));
 
         var added = await h.Engine.AddRealServerAsync(Vip, Rs("10.1.0.12", 2, new TcpCheckConfig { Connection = new ConnectionOptions { ConnectPort = 8080 } }));
-        Assert.False(added.InPool);
+        Assert.True(added.InPool);
+        Assert.Equal("TCP_CHECK", Assert.Single(added.Checkers).Keyword);
+        h.Probes.Set("10.1.0.12:80", FakeBehaviour.Fail);
         await h.RunUntilAsync(10 * S);
 
         Assert.Contains(h.Probes.Calls, c => c.Server == "10.1.0.12:80");
-        Assert.Contains(Dest("10.1.0.12", 2), Assert.Single(await h.Engine.GetDesiredDestinationsAsync()).Destinations);
+        Assert.Equal([Dest("10.1.0.10", 1)], Assert.Single(await h.Engine.GetDesiredDestinationsAsync()).Destinations);
     }
 
     [Fact]
