@@ -100,9 +100,19 @@ public sealed class RuntimeControlLabTests : IAsyncLifetime
             Assert.Contains("\"iname\": \"VI_1\"", json.Text);
             Assert.Contains("\"state\": 2", json.Text);
 
-            // Cleared: back to 100, the master with 150 preempts.
-            var cleared = await client.SetPriorityAsync(new SetPriorityRequest { Instance = "VI_1" }, Call());
-            Assert.Null(cleared.Instance.PriorityOverride);
+            // vigilctl: the same controls, with the exit statuses scripts branch on.
+            var ctl = RepoPaths.Program("vigilctl");
+            var dump = await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "dump", "data");
+            Assert.True(dump.Ok, dump.Stderr);
+            Assert.Contains(" VRRP Instance = VI_1\n", dump.Stdout);
+            Assert.Equal(3, (await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "priority", "set", "VI_9", "120")).ExitCode);
+            Assert.Equal(2, (await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "priority", "set", "VI_1", "255")).ExitCode);
+
+            // Cleared (vigilctl priority clear): back to 100, the master with 150 preempts.
+            var clear = await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "priority", "clear", "VI_1", "--json");
+            Assert.True(clear.Ok, clear.Stderr);
+            Assert.DoesNotContain("priorityOverride", clear.Stdout);
+            Assert.Null((await b.InstanceAsync("VI_1"))!.PriorityOverride);
             await a.WaitStateAsync("VI_1", InstanceState.Master, Deadline);
             await b.WaitStateAsync("VI_1", InstanceState.Backup, Deadline);
 
@@ -130,12 +140,12 @@ public sealed class RuntimeControlLabTests : IAsyncLifetime
             }, Call()).ResponseAsync);
             Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
 
-            await client.RemoveRealServerAsync(new Control.V1.RemoveRealServerRequest
-            {
-                Target = new RealServerRef { VirtualServer = vs, RealServer = new Endpoint { Address = "10.79.5.5", Port = 8080 } },
-            }, Call());
+            Assert.Equal(5, (await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "rs", "add", "10.78.0.1:80/tcp", "10.79.5.5:8080")).ExitCode);
+            var remove = await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "rs", "remove", "10.78.0.1:80", "10.79.5.5:8080");
+            Assert.True(remove.Ok, remove.Stderr);
             await Poll.UntilAsync(async () => Destination(await client.GetStatusAsync(new GetStatusRequest { IncludeLvs = true }, Call()), "10.79.5.5") is null,
                 Deadline, "10.79.5.5:8080 gone from ipvsd's table");
+            Assert.Equal(3, (await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "rs", "remove", "10.78.0.1:80", "10.79.5.5:8080")).ExitCode);
         }
     }
 
