@@ -96,6 +96,11 @@ public sealed class RuntimeControlLabTests : IAsyncLifetime
             var stats = await File.ReadAllTextAsync(statsFile);
             Assert.Contains("VRRP Instance: VI_1\n", stats);
             Assert.Matches(@"  Became master: [1-9]", stats);
+            // SIGJSON (SIGRTMIN+2): keepalived.json.
+            b.Process.Signal(Dumps.DumpSignals.SigJson);
+            var jsonFile = Path.Combine(dumps, "keepalived.json");
+            await Poll.UntilAsync(() => Task.FromResult(File.Exists(jsonFile)), Deadline, "keepalived.json in --dump-dir", () => Task.FromResult(b.Process.Output));
+            Assert.Contains("\"iname\": \"VI_1\"", await File.ReadAllTextAsync(jsonFile));
             var json = await client.DumpStateAsync(new DumpStateRequest { Format = DumpFormat.Json }, Call());
             Assert.Contains("\"iname\": \"VI_1\"", json.Text);
             Assert.Contains("\"state\": 2", json.Text);
