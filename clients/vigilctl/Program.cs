@@ -16,6 +16,9 @@ public static class Program
         root.Subcommands.Add(ChecksCommand.Create());
         root.Subcommands.Add(LvsCommand.Create());
         root.Subcommands.Add(GenhashCommand.Create());
+        root.Subcommands.Add(PriorityCommand.Create());
+        root.Subcommands.Add(RealServerCommand.Create());
+        root.Subcommands.Add(DumpCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

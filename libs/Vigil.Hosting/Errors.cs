@@ -11,6 +11,9 @@ public abstract class VigilException(string message, Exception? inner = null) : 
 /// <summary>The caller asked for something that does not exist (an instance, a real server).</summary>
 public sealed class NotFoundException(string message) : VigilException(message);
 
+/// <summary>The caller asked to create something that is there already (a real server).</summary>
+public sealed class AlreadyExistsException(string message) : VigilException(message);
+
 /// <summary>The request is malformed; the message names the field and what is wrong.</summary>
 public sealed class InvalidArgumentException(string field, string message) : VigilException($"{field}: {message}")
 {
@@ -28,6 +31,7 @@ public static class ErrorMapping
     public static Status? ToStatus(Exception e) => e switch
     {
         NotFoundException => new Status(StatusCode.NotFound, e.Message),
+        AlreadyExistsException => new Status(StatusCode.AlreadyExists, e.Message),
         InvalidArgumentException => new Status(StatusCode.InvalidArgument, e.Message),
         FailedPreconditionException => new Status(StatusCode.FailedPrecondition, e.Message),
         UnavailableException => new Status(StatusCode.Unavailable, e.Message),

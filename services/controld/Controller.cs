@@ -30,6 +30,8 @@ public sealed record ControllerOptions
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>--supervise: spawn the daemons (default), or watch their systemd units.</summary>
     public SupervisionMode Supervision { get; init; } = SupervisionMode.Spawn;
+    /// <summary>Where SIGUSR1/SIGUSR2/SIGJSON write keepalived.data/.stats/.json (--dump-dir): keepalived's tmp_dir, $TMPDIR or /tmp.</summary>
+    public string DumpDirectory { get; init; } = Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/tmp";
     /// <summary>Options passed on to every child (logging flags).</summary>
     public IReadOnlyList<string> ChildArguments { get; init; } = [];
 }

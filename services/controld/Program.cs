@@ -19,6 +19,8 @@ public static class Program
                                  vigil-ipvsd.service; start none, follow their health on their sockets and
                                  ask systemd (systemctl restart) to start or restart a unit
           --programs DIR         where vigil-vrrpd and the other daemons are (default: beside this program)
+          --dump-dir DIR         where SIGUSR1, SIGUSR2 and SIGJSON (SIGRTMIN+2) write keepalived.data, .stats
+                                 and .json (default: $TMPDIR, else /tmp, as keepalived)
           --heartbeat-timeout S  restart a daemon that answers no health check, or reports NOT_SERVING,
                                  for S seconds (default 3)
 
@@ -50,6 +52,10 @@ public static class Program
             if (!controller.Start()) return ConfigExitCode.CannotRun;
             host.Server.AddService(new ControlApi(host, controller), Vigil.Control.V1.ControlService.Descriptor.FullName);
             host.OnSignal(System.Runtime.InteropServices.PosixSignal.SIGHUP, () => controller.ReloadAsync().GetAwaiter().GetResult());
+            // keepalived's dump signals: SIGUSR1 data, SIGUSR2 stats, SIGJSON (SIGRTMIN+2) json.
+            var dumps = new Dumps.DumpCollector(controller);
+            foreach (var (signal, format) in new[] { (10, Control.V1.DumpFormat.Data), (12, Control.V1.DumpFormat.Stats), (Dumps.DumpSignals.SigJson, Control.V1.DumpFormat.Json) })
+                host.OnSignal(signal, () => dumps.WriteAsync(format, host.Stopping).GetAwaiter().GetResult());
             var code = await host.RunAsync(onStopping: controller.StopAsync);
             return controller.FatalExitCode ?? code;
         }
@@ -89,6 +95,10 @@ public static class Program
                         case null: return (o, rest, $"option {name} needs a value");
                         case var m: return (o, rest, $"option {name}: '{m}' is neither 'spawn' nor 'systemd'");
                     }
+                    break;
+                case "--dump-dir":
+                    if (Value() is not { Length: > 0 } dumpDir) return (o, rest, $"option {name} needs a value");
+                    o = o with { DumpDirectory = dumpDir };
                     break;
                 case "--heartbeat-timeout":
                     if (Value() is not { } t) return (o, rest, $"option {name} needs a value");

@@ -89,6 +89,22 @@ internal sealed class CheckApi(DaemonHost host, CheckEngine engine, VrrpFollower
         return new DrainRealServerResponse { RealServer = StatusMapper.ToProto(status) };
     });
 
+    public override Task<AddRealServerResponse> AddRealServer(AddRealServerRequest request, ServerCallContext context) => Translate(async () =>
+    {
+        var vs = ConfigMapper.ToKey(request.VirtualServer, "virtual_server");
+        var rs = ConfigMapper.ToRealServer(request.RealServer, "real_server");
+        var status = await engine.AddRealServerAsync(vs, rs, context.CancellationToken);
+        return new AddRealServerResponse { RealServer = StatusMapper.ToProto(status) };
+    }, "real_server");
+
+    public override Task<RemoveRealServerResponse> RemoveRealServer(RemoveRealServerRequest request, ServerCallContext context) => Translate(async () =>
+    {
+        var vs = ConfigMapper.ToKey(request.VirtualServer, "virtual_server");
+        var rs = ConfigMapper.ToRealServerKey(request.RealServer, "real_server");
+        await engine.RemoveRealServerAsync(vs, rs, context.CancellationToken);
+        return new RemoveRealServerResponse();
+    });
+
     /// <summary>The one place the engine's typed errors become gRPC status codes (through the
     /// hosting layer's exceptions, which the RPC server maps).</summary>
     private static async Task<T> Translate<T>(Func<Task<T>> call, string invalidField = "request")
@@ -104,6 +120,10 @@ internal sealed class CheckApi(DaemonHost host, CheckEngine engine, VrrpFollower
         catch (CheckdNotFoundException e)
         {
             throw new NotFoundException(e.Message);
+        }
+        catch (CheckdAlreadyExistsException e)
+        {
+            throw new AlreadyExistsException(e.Message);
         }
         catch (CheckdFailedPreconditionException e)
         {

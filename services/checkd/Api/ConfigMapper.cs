@@ -54,6 +54,16 @@ internal sealed class ConfigMapper
         return new RealServerKey(result!.Value.Address, result.Value.Port);
     }
 
+    /// <summary>A real server given in a request (AddRealServer); fields are named under <paramref name="field"/>.</summary>
+    public static RealServerConfig ToRealServer(Proto.RealServerSpec? spec, string field)
+    {
+        if (spec is null) throw new InvalidArgumentException(field, "missing");
+        var mapper = new ConfigMapper();
+        var result = mapper.RealServer(spec, 0, vsPath: "", path: field);
+        mapper.ThrowIfAny();
+        return result!;
+    }
+
     private void Problem(string field, string message) => _problems.Add((field, message));
 
     private void ThrowIfAny()
@@ -201,10 +211,10 @@ internal sealed class ConfigMapper
 
     // ------------------------------------------------------------------ real servers
 
-    private RealServerConfig? RealServer(Proto.RealServerSpec spec, int index, string vsPath)
+    private RealServerConfig? RealServer(Proto.RealServerSpec spec, int index, string vsPath, string? path = null)
     {
-        var endpoint = EndpointOf(spec.Endpoint, $"{vsPath}.real_servers[{index}].endpoint", allowZeroPort: true);
-        var path = $"{vsPath}.real_servers[{(endpoint is { } e ? new RealServerKey(e.Address, e.Port).ToString() : index.ToString(CultureInfo.InvariantCulture))}]";
+        var endpoint = EndpointOf(spec.Endpoint, path is null ? $"{vsPath}.real_servers[{index}].endpoint" : $"{path}.endpoint", allowZeroPort: true);
+        path ??= $"{vsPath}.real_servers[{(endpoint is { } e ? new RealServerKey(e.Address, e.Port).ToString() : index.ToString(CultureInfo.InvariantCulture))}]";
         var t = spec.Timings ?? new Proto.CheckTimings();
         var checkers = new List<CheckerConfig>();
         for (var i = 0; i < spec.Checkers.Count; i++)

@@ -192,6 +192,58 @@ public sealed partial class CheckEngine : IAsyncDisposable
         InvokeAsync(() => ChangeRealServer(virtualServer, realServer, rs => rs.Drained = drain,
             $"{realServer} {(drain ? "drained" : "undrained")}"), cancellationToken);
 
+    /// <summary>
+    /// Adds a real server to a virtual server at runtime: the running configuration with it is
+    /// validated and merged like a reload, so the others keep their state and checkers. It lasts
+    /// until the next <see cref="ApplyConfigurationAsync"/>, which applies the file as written.
+    /// </summary>
+    /// <exception cref="CheckdNotFoundException">no such virtual server.</exception>
+    /// <exception cref="CheckdAlreadyExistsException">the virtual server has that real server.</exception>
+    /// <exception cref="CheckdInvalidArgumentException">the real server or its checkers are invalid (nothing changed).</exception>
+    public Task<RealServerStatus> AddRealServerAsync(VirtualServerKey virtualServer, RealServerConfig realServer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(realServer);
+        var key = new RealServerKey(realServer.Address, realServer.Port);
+        return InvokeAsync(() =>
+        {
+            var vs = FindVirtualServer(virtualServer);
+            if (vs.Find(key) is not null || _config.VirtualServers.Any(v => v.Key == virtualServer && v.RealServers.Any(r => r.Address.Equals(key.Address) && r.Port == key.Port)))
+                throw new CheckdAlreadyExistsException($"virtual server {virtualServer} already has real server {key}");
+            RuntimeApply(_config with
+            {
+                VirtualServers = _config.VirtualServers
+                    .Select(v => v.Key == virtualServer ? v with { RealServers = v.RealServers.Append(realServer).ToEquatableArray() } : v)
+                    .ToEquatableArray(),
+            }, $"real server {key} added", virtualServer);
+            vs = FindVirtualServer(virtualServer);
+            return StatusOf(vs, vs.Find(key)!, PoolPolicy.Desired(vs));
+        }, cancellationToken);
+    }
+
+    /// <summary>Removes a real server from a virtual server at runtime, as a reload without it would; until the next <see cref="ApplyConfigurationAsync"/>.</summary>
+    /// <exception cref="CheckdNotFoundException">no such virtual or real server.</exception>
+    public Task RemoveRealServerAsync(VirtualServerKey virtualServer, RealServerKey realServer, CancellationToken cancellationToken = default) =>
+        InvokeAsync(() =>
+        {
+            var vs = FindVirtualServer(virtualServer);
+            if (vs.Find(realServer) is null) throw new CheckdNotFoundException($"real server {realServer} not found in virtual server {virtualServer}");
+            RuntimeApply(_config with
+            {
+                VirtualServers = _config.VirtualServers
+                    .Select(v => v.Key == virtualServer ? v with { RealServers = v.RealServers.Where(r => !(r.Address.Equals(realServer.Address) && r.Port == realServer.Port)).ToEquatableArray() } : v)
+                    .ToEquatableArray(),
+            }, $"real server {realServer} removed", virtualServer);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>A runtime change of the running configuration, validated and merged on the loop (so no reload interleaves).</summary>
+    private void RuntimeApply(CheckdConfig next, string what, VirtualServerKey virtualServer)
+    {
+        var (config, warnings) = ConfigValidator.Validate(next);
+        Apply(config, warnings);
+        LogRuntimeChange(what, virtualServer.ToString());
+    }
+
     /// <summary>A VRRP instance's state from vrrpd (WatchInstances). Once any instance is known,
     /// ha_suspend follows the virtual addresses of the MASTER instances instead of the host's
     /// interface addresses.</summary>

@@ -3,6 +3,10 @@ using Google.Protobuf.WellKnownTypes;
 using Vigil.Check.V1;
 using GetDaemonInfoRequest = Vigil.Control.V1.GetDaemonInfoRequest;
 using GetDaemonInfoResponse = Vigil.Control.V1.GetDaemonInfoResponse;
+using AddRealServerRequest = Vigil.Control.V1.AddRealServerRequest;
+using AddRealServerResponse = Vigil.Control.V1.AddRealServerResponse;
+using RemoveRealServerRequest = Vigil.Control.V1.RemoveRealServerRequest;
+using RemoveRealServerResponse = Vigil.Control.V1.RemoveRealServerResponse;
 using Vigil.Control.V1;
 using Vigil.Controld.Events;
 using Vigil.Hosting;
@@ -171,6 +175,44 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
         var reply = await CallCheckdAsync((client, call) => client.DrainRealServerAsync(
             new DrainRealServerRequest { VirtualServer = vs, RealServer = rs, Undrain = true }, call), context);
         return new EnableResponse { RealServer = reply.RealServer };
+    }
+
+    public override async Task<SetPriorityResponse> SetPriority(SetPriorityRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Instance)) throw new InvalidArgumentException("instance", "an instance name is required");
+        if (request.Priority is { } p && p is < 1 or > 255) throw new InvalidArgumentException("priority", $"{p} is outside 1..254 (255 only for the address owner)");
+        if (controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Vrrpd) is not { IsReady: true } vrrpd)
+            throw new UnavailableException("vigil-vrrpd is not running (no vrrp_instance configured, or it is restarting)");
+        using var channel = UnixChannel.Open(vrrpd.SocketPath);
+        // vrrpd's status (INVALID_ARGUMENT naming the field, NOT_FOUND) reaches the caller as it is.
+        var reply = await new Vrrp.V1.VrrpService.VrrpServiceClient(channel.Invoker).SetInstancePriorityAsync(
+            new Vrrp.V1.SetInstancePriorityRequest { Instance = request.Instance, Priority = request.Priority },
+            Deadline.In(TimeSpan.FromSeconds(5), context.CancellationToken));
+        return new SetPriorityResponse { Instance = reply.Instance };
+    }
+
+    public override async Task<AddRealServerResponse> AddRealServer(AddRealServerRequest request, ServerCallContext context)
+    {
+        if (request.VirtualServer is null) throw new InvalidArgumentException("virtual_server", "missing");
+        if (request.RealServer is null) throw new InvalidArgumentException("real_server", "missing (its endpoint at least)");
+        var reply = await CallCheckdAsync((client, call) => client.AddRealServerAsync(
+            new Check.V1.AddRealServerRequest { VirtualServer = request.VirtualServer, RealServer = request.RealServer }, call), context);
+        return new AddRealServerResponse { RealServer = reply.RealServer };
+    }
+
+    public override async Task<RemoveRealServerResponse> RemoveRealServer(RemoveRealServerRequest request, ServerCallContext context)
+    {
+        var (vs, rs) = Target(request.Target);
+        await CallCheckdAsync((client, call) => client.RemoveRealServerAsync(
+            new Check.V1.RemoveRealServerRequest { VirtualServer = vs, RealServer = rs }, call), context);
+        return new RemoveRealServerResponse();
+    }
+
+    public override async Task<DumpStateResponse> DumpState(DumpStateRequest request, ServerCallContext context)
+    {
+        var dumps = new Dumps.DumpCollector(controller);
+        var name = Dumps.DumpCollector.FileName(request.Format);
+        return new DumpStateResponse { Text = await dumps.RenderAsync(request.Format, context.CancellationToken), FileName = name };
     }
 
     /// <summary>The fields every runtime real-server call needs; checkd checks their values and names what is wrong.</summary>

@@ -34,6 +34,7 @@ internal static class StateMapper
             VipsSet = s.VipsSet,
             SyncGroup = c.SyncGroup ?? "",
         };
+        if (s.PriorityOverride is { } priorityOverride) i.PriorityOverride = priorityOverride;
         i.VirtualAddresses.AddRange(c.VirtualAddresses.Select(a => a.ToString()));
         i.Faults.AddRange(VrrpText.Faults(s.Faults));
         if (s.State != VrrpStateKind.Init) i.LastTransition = Timestamp.FromDateTime(DateTime.SpecifyKind(wallClock(s.LastTransition), DateTimeKind.Utc));

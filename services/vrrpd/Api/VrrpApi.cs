@@ -66,4 +66,10 @@ internal sealed class VrrpApi(DaemonHost host, VrrpDaemon daemon) : VrrpService.
         response.Instances.AddRange(await daemon.SendGarpAsync(request.Instance));
         return response;
     }
+
+    public override async Task<SetInstancePriorityResponse> SetInstancePriority(SetInstancePriorityRequest request, ServerCallContext context)
+    {
+        var state = await daemon.SetPriorityAsync(request.Instance, request.Priority);
+        return new SetInstancePriorityResponse { Instance = StateMapper.ToProto(state, daemon.WallClock) };
+    }
 }

@@ -6,6 +6,7 @@ using Vigil.Netlink.Route;
 using Vigil.Scripts;
 using Vigil.Vrrpd.Engine;
 using Vigil.Vrrpd.Platform;
+using Vigil.Vrrpd.Protocol;
 
 namespace Vigil.Vrrpd.Daemon;
 
@@ -508,6 +509,38 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
     }
 
     /// <summary>SendGarp: one master instance, or every master when <paramref name="instance"/> is empty.</summary>
+    /// <summary>
+    /// Overrides an instance's priority at runtime (null: back to the configured one) without
+    /// restarting it; the next reload clears it. Returns the instance once the change is applied.
+    /// 255 is the address owner's alone, as in keepalived's configuration.
+    /// </summary>
+    public async Task<VrrpInstanceState> SetPriorityAsync(string instance, uint? priority)
+    {
+        if (IsStopping) throw DaemonStopping.Error();
+        if (string.IsNullOrEmpty(instance)) throw new InvalidArgumentException("instance", "an instance name is required");
+        if (!State.Instances.TryGetValue(instance, out var s)) throw new NotFoundException($"no instance named '{instance}'");
+        if (priority is { } p)
+        {
+            if (p is < 1 or > VrrpConstants.PriorityOwner) throw new InvalidArgumentException("priority", $"{p} is outside 1..254 (255 only for the address owner)");
+            if (p == VrrpConstants.PriorityOwner && !s.Config.IsOwner)
+                throw new InvalidArgumentException("priority", $"255 is the address owner's priority; {instance} is configured with {s.Config.Priority}, use 1..254");
+        }
+        try
+        {
+            await _driver.PostAsync(instance, new PriorityOverrideEvent((byte?)priority)).ConfigureAwait(false);
+            return await _driver.InvokeAsync(e => e.Instances.TryGetValue(instance, out var now) ? now : throw new NotFoundException($"no instance named '{instance}'")).ConfigureAwait(false);
+        }
+        catch (ArgumentException)
+        {
+            // Removed by a reload between the check and the post.
+            throw new NotFoundException($"no instance named '{instance}'");
+        }
+        catch (VrrpDriverStoppedException)
+        {
+            throw DaemonStopping.Error();
+        }
+    }
+
     public async Task<IReadOnlyList<string>> SendGarpAsync(string instance)
     {
         if (IsStopping) throw DaemonStopping.Error();

@@ -82,6 +82,8 @@ public static class VrrpEngine
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(restart);
         var fresh = VrrpEngineState.Create(instances, groups);
+        // An unchanged instance with a runtime priority still steps the event: a reload clears the override.
+        bool IsUntouched(string name) => unchanged?.Contains(name) == true && current.Instances[name].PriorityOverride is null;
         var map = fresh.Instances.ToBuilder();
         var carried = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (name, next) in fresh.Instances)
@@ -89,7 +91,7 @@ public static class VrrpEngine
             if (!CarriesOver(current, next.Config, restart)) continue;
             // An unchanged one takes the new (equal) configuration as it is; a changed one keeps the
             // old for now, and the event below moves it to the new one.
-            map[name] = unchanged?.Contains(name) == true ? current.Instances[name] with { Config = next.Config } : current.Instances[name];
+            map[name] = IsUntouched(name) ? current.Instances[name] with { Config = next.Config } : current.Instances[name];
             carried.Add(name);
         }
         var groupStates = fresh.GroupStates.ToBuilder();
@@ -102,7 +104,7 @@ public static class VrrpEngine
         var engine = fresh with { Instances = map.ToImmutable(), GroupStates = groupStates.ToImmutable() };
         var actions = new List<(string, VrrpAction)>();
         var transitions = new List<SyncGroupTransition>();
-        foreach (var name in carried.Where(n => unchanged?.Contains(n) != true))
+        foreach (var name in carried.Where(n => !IsUntouched(n)))
         {
             var step = Dispatch(engine, name, new ConfigChangedEvent(fresh.Instances[name].Config), now);
             engine = step.State;

@@ -44,6 +44,12 @@ public sealed record ShutdownEvent(bool Deleted = false) : VrrpEvent;
 /// </summary>
 public sealed record ConfigChangedEvent(VrrpInstanceConfig Config) : VrrpEvent;
 
+/// <summary>
+/// Operator request: use <paramref name="Priority"/> instead of the configured priority (null:
+/// back to the configured one), applied as a reload with that priority would be.
+/// </summary>
+public sealed record PriorityOverrideEvent(byte? Priority) : VrrpEvent;
+
 /// <summary>Sync group: go MASTER together with the group.</summary>
 public sealed record SyncGotoMasterEvent : VrrpEvent;
 

@@ -68,7 +68,11 @@ public static class VrrpInstanceMachine
                     break;
                 case SyncGotoBackupEvent: SyncGotoBackup(); break;
                 case SyncGotoFaultEvent: SyncGotoFault(); break;
-                case ConfigChangedEvent changed: Reconfigure(changed.Config); break;
+                // A reload's priority replaces any runtime one.
+                case ConfigChangedEvent changed: Reconfigure(changed.Config, priorityOverride: null); break;
+                case PriorityOverrideEvent o:
+                    if (o.Priority != _s.PriorityOverride) Reconfigure(Cfg, o.Priority);
+                    break;
                 default: throw new ArgumentException($"unknown event {e.GetType().Name}", nameof(e));
             }
         }
@@ -130,8 +134,8 @@ public static class VrrpInstanceMachine
         private byte ComputeEffectivePriority()
         {
             // An address owner's priority is never adjusted (keepalived vrrp_set_effective_priority).
-            if (Cfg.IsOwner) return VrrpConstants.PriorityOwner;
-            return (byte)Math.Clamp(Cfg.Priority + _s.TrackerWeight, 1, VrrpConstants.PriorityOwner - 1);
+            if (_s.BasePriority == VrrpConstants.PriorityOwner) return VrrpConstants.PriorityOwner;
+            return (byte)Math.Clamp(_s.BasePriority + _s.TrackerWeight, 1, VrrpConstants.PriorityOwner - 1);
         }
 
         /// <summary>Compares the advert's source with ours as big-endian numbers (keepalived's inet_inaddrcmp).</summary>
@@ -412,8 +416,9 @@ public static class VrrpInstanceMachine
         /// priority, addresses, interval or authentication), the new interval counting from there.
         /// A backup keeps its master down timer, moved only by the change of its length. If the
         /// new priority loses the election, the usual rules decide: a preempting backup takes over.
+        /// A runtime priority override goes the same way, with the configuration unchanged.
         /// </summary>
-        private void Reconfigure(VrrpInstanceConfig next)
+        private void Reconfigure(VrrpInstanceConfig next, byte? priorityOverride)
         {
             var old = Cfg;
             var oldPriority = _s.EffectivePriority;
@@ -425,6 +430,7 @@ public static class VrrpInstanceMachine
             _s = _s with
             {
                 Config = next,
+                PriorityOverride = priorityOverride,
                 MasterAdverIntervalMicros = keepMastersInterval ? _s.MasterAdverIntervalMicros : next.AdvertIntervalMicros,
             };
             if (_s.State == VrrpStateKind.Init) _s = _s with { WantState = next.InitialState };

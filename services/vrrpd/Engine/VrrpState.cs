@@ -88,6 +88,15 @@ public sealed record VrrpInstanceState
     /// <summary>Priority used on the wire: base + weights, clamped to 1..254; 255 for an owner.</summary>
     public byte EffectivePriority { get; init; }
 
+    /// <summary>
+    /// A runtime priority (SetInstancePriority) that stands in for the configured one until it is
+    /// cleared or the next reload; null: the configured priority.
+    /// </summary>
+    public byte? PriorityOverride { get; init; }
+
+    /// <summary>The base priority in effect: the override, else the configured one.</summary>
+    public byte BasePriority => PriorityOverride ?? Config.Priority;
+
     /// <summary>Master_Adver_Interval: our own interval, or a VRRPv3 master's while backup.</summary>
     public long MasterAdverIntervalMicros { get; init; }
 
