@@ -16,6 +16,13 @@ public static class Program
         root.Subcommands.Add(ChecksCommand.Create());
         root.Subcommands.Add(LvsCommand.Create());
         root.Subcommands.Add(GenhashCommand.Create());
-        return await root.Parse(args).InvokeAsync();
+        root.Subcommands.Add(EventsCommand.Create());
+        root.Subcommands.Add(ReloadCommand.Create());
+        root.Subcommands.Add(RealServerCommands.Create());
+        root.Subcommands.Add(CompletionCommand.Create());
+        ExitCodes.Document(root);
+        var parse = root.Parse(args);
+        var code = await parse.InvokeAsync();
+        return parse.Errors.Count > 0 ? ExitCodes.Usage : code;
     }
 }
