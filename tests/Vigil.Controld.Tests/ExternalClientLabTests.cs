@@ -44,14 +44,14 @@ public sealed partial class ExternalClientLabTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(build, "vigil/control/v1/control_pb2_grpc.py")));
 
         var script = Path.Combine(RepoPaths.Root, "clients/python/vigil_status.py");
-        var run = await Shell.RunAsync(RepoPaths.DebianPython, [script, "unix:" + Socket], TimeSpan.FromSeconds(30));
+        var run = await Shell.RunAsync("env", ["VIGIL_PY_STUBS=" + build, RepoPaths.DebianPython, script, "unix:" + Socket], TimeSpan.FromSeconds(30));
         Assert.True(run.Ok, run.Stdout + run.Stderr);
         Assert.Contains($"config {_node.ConfigPath}", run.Stdout);
         Assert.Matches(@"instance VI_EXT vrid 51 MASTER priority 150", run.Stdout);
         Assert.Matches(@"daemon vigil-vrrpd pid \d+ ready", run.Stdout);
 
         // controld not reachable: exit 4, as vigilctl.
-        var gone = await Shell.RunAsync(RepoPaths.DebianPython, [script, "unix:" + Path.Combine(_work, "none.sock")], TimeSpan.FromSeconds(30));
+        var gone = await Shell.RunAsync("env", ["VIGIL_PY_STUBS=" + build, RepoPaths.DebianPython, script, "unix:" + Path.Combine(_work, "none.sock")], TimeSpan.FromSeconds(30));
         Assert.Equal(4, gone.ExitCode);
         Assert.Contains("UNAVAILABLE", gone.Stderr);
     }
