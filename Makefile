@@ -43,6 +43,7 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR      ?= $(PREFIX)/share/doc/vigil
 SYSCONFDIR  ?= /etc
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DAEMONS     := vigil-controld vigil-vrrpd vigil-checkd vigil-ipvsd
 UNITS       := vigil.target $(addsuffix .service,$(DAEMONS))
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
@@ -97,6 +98,7 @@ install: ## install out/ (make build first) under $(DESTDIR)$(PREFIX): programs,
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u && echo "installed $(DESTDIR)$(UNITDIR)/$$u"; \
 	done
 	install -m 0644 deploy/tmpfiles.d/vigil.conf $(DESTDIR)$(TMPFILESDIR)/vigil.conf
+	install -d $(DESTDIR)$(BASHCOMPDIR) && $(OUT)/vigilctl completion bash > $(DESTDIR)$(BASHCOMPDIR)/vigilctl
 	install -m 0644 deploy/examples/keepalived.conf $(DESTDIR)$(DOCDIR)/examples/keepalived.conf
 	@# An existing configuration is never replaced.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/keepalived/keepalived.conf ]; then echo "kept $(DESTDIR)$(SYSCONFDIR)/keepalived/keepalived.conf"; \
@@ -106,7 +108,7 @@ install: ## install out/ (make build first) under $(DESTDIR)$(PREFIX): programs,
 uninstall: ## remove what `make install` installed (same PREFIX and DESTDIR), except the configuration
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vigil $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(DAEMONS) vigilctl) \
 	  $(DESTDIR)$(BINDIR)/vigilctl $(DESTDIR)$(SBINDIR)/vigil-controld $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
-	  $(DESTDIR)$(TMPFILESDIR)/vigil.conf $(DESTDIR)$(DOCDIR)/examples/keepalived.conf
+	  $(DESTDIR)$(TMPFILESDIR)/vigil.conf $(DESTDIR)$(DOCDIR)/examples/keepalived.conf $(DESTDIR)$(BASHCOMPDIR)/vigilctl
 	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 unit: ## fast tests only (no namespaces, no external peers)

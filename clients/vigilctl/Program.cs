@@ -16,9 +16,15 @@ public static class Program
         root.Subcommands.Add(ChecksCommand.Create());
         root.Subcommands.Add(LvsCommand.Create());
         root.Subcommands.Add(GenhashCommand.Create());
+        root.Subcommands.Add(EventsCommand.Create());
+        root.Subcommands.Add(ReloadCommand.Create());
+        root.Subcommands.Add(RealServerCommands.Create(RealServerCommand.Add(), RealServerCommand.Remove()));
         root.Subcommands.Add(PriorityCommand.Create());
-        root.Subcommands.Add(RealServerCommand.Create());
         root.Subcommands.Add(DumpCommand.Create());
-        return await root.Parse(args).InvokeAsync();
+        root.Subcommands.Add(CompletionCommand.Create());
+        ExitCodes.Document(root);
+        var parse = root.Parse(args);
+        var code = await parse.InvokeAsync();
+        return parse.Errors.Count > 0 ? ExitCodes.Usage : code;
     }
 }

@@ -63,6 +63,7 @@ public sealed partial class SystemdUnitsTests(ITestOutputHelper output) : IDispo
         Assert.True(File.Exists(Path.Combine(_root, "usr/lib/tmpfiles.d/vigil.conf")));
         Assert.True(File.Exists(Path.Combine(_root, "usr/share/doc/vigil/examples/keepalived.conf")));
         Assert.True(File.Exists(Path.Combine(_root, "etc/keepalived/keepalived.conf")));
+        Assert.Contains("complete -o default -F _vigilctl vigilctl", await File.ReadAllTextAsync(Path.Combine(_root, "usr/share/bash-completion/completions/vigilctl")));
         foreach (var unit in Directory.GetFiles(UnitDir))
         {
             var text = await File.ReadAllTextAsync(unit);
@@ -82,6 +83,7 @@ public sealed partial class SystemdUnitsTests(ITestOutputHelper output) : IDispo
         (await Shell.RunAsync("make", ["-C", RepoPaths.Root, "--no-print-directory", "uninstall", $"DESTDIR={_root}", "PREFIX=/usr"])).EnsureOk();
         Assert.False(Directory.Exists(Path.Combine(_root, "usr/lib/vigil")));
         Assert.Empty(Directory.GetFiles(UnitDir));
+        Assert.False(File.Exists(Path.Combine(_root, "usr/share/bash-completion/completions/vigilctl")));
         Assert.True(File.Exists(Path.Combine(_root, "etc/keepalived/keepalived.conf")));
     }
 

@@ -27,9 +27,9 @@ internal static class DumpCommand
             if (f is null)
             {
                 Console.Error.WriteLine($"vigilctl: format: '{text}' is none of data, stats, json");
-                return ExitCodes.InvalidArgument;
+                return ExitCodes.Usage;
             }
-            var (reply, exit) = await ControlCall.RunAsync(r, "cannot dump the state",
+            var (reply, exit) = await ControlCall.RunAsync(r, "dump the state",
                 (client, call) => client.DumpStateAsync(new DumpStateRequest { Format = f.Value }, call), token);
             if (reply is null) return exit;
             Console.Out.Write(reply.Text);

@@ -32,7 +32,7 @@ internal static class PriorityCommand
             if (!uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value is < 1 or > 255)
             {
                 Console.Error.WriteLine($"vigilctl: priority: '{text}' is not a priority 1..254 (255 only for the address owner)");
-                return ExitCodes.InvalidArgument;
+                return ExitCodes.Usage;
             }
             return await RunAsync(r, r.GetValue(instance)!, value, r.GetValue(json), token);
         });
@@ -50,7 +50,7 @@ internal static class PriorityCommand
 
     private static async Task<int> RunAsync(ParseResult r, string instance, uint? priority, bool json, CancellationToken token)
     {
-        var (reply, exit) = await ControlCall.RunAsync(r, $"cannot set the priority of {instance}",
+        var (reply, exit) = await ControlCall.RunAsync(r, $"set the priority of {instance}",
             (client, call) => client.SetPriorityAsync(new SetPriorityRequest { Instance = instance, Priority = priority }, call), token);
         if (reply is null) return exit;
         if (json)

@@ -13,20 +13,13 @@ namespace Vigil.Ctl.Commands;
 /// runtime, through checkd to the load balancer, until the next reload. VS is ADDRESS:PORT[/tcp|udp|sctp]
 /// ("10.0.0.1:80", "[fd00::1]:443/tcp") or fwmark:N; RS is ADDRESS:PORT.
 /// </summary>
+/// (The `rs` group itself, with weight/drain/enable, is RealServerCommands.)
 internal static class RealServerCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("rs", "add or remove a real server of a virtual server at runtime (until the next reload)");
-        command.Subcommands.Add(Add());
-        command.Subcommands.Add(Remove());
-        return command;
-    }
-
     private static readonly Argument<string> VsArg = new("virtual-server") { Description = "ADDRESS:PORT[/tcp|udp|sctp] or fwmark:N" };
     private static readonly Argument<string> RsArg = new("real-server") { Description = "ADDRESS:PORT" };
 
-    private static Command Add()
+    public static Command Add()
     {
         var weight = new Option<int?>("--weight") { Description = "0..2147483647 (default: the virtual server's default weight)" };
         var tcp = new Option<bool>("--tcp-check") { Description = "check it with TCP_CHECK (without a checker it is up at once)" };
@@ -57,7 +50,7 @@ internal static class RealServerCommand
                 }
                 spec.Checkers.Add(checker);
             }
-            var (reply, exit) = await ControlCall.RunAsync(r, "cannot add the real server",
+            var (reply, exit) = await ControlCall.RunAsync(r, "add the real server",
                 (client, call) => client.AddRealServerAsync(new Control.V1.AddRealServerRequest { VirtualServer = vs, RealServer = spec }, call), token);
             if (reply is null) return exit;
             if (r.GetValue(json))
@@ -75,7 +68,7 @@ internal static class RealServerCommand
         return command;
     }
 
-    private static Command Remove()
+    public static Command Remove()
     {
         var json = GlobalOptions.Json();
         var command = new Command("remove", "remove a real server") { VsArg, RsArg, json };
@@ -83,7 +76,7 @@ internal static class RealServerCommand
         {
             if (!TryVirtualServer(r.GetValue(VsArg)!, out var vs, out var error) || !TryEndpoint(r.GetValue(RsArg)!, "real-server", out var rs, out error))
                 return Usage(error);
-            var (reply, exit) = await ControlCall.RunAsync(r, "cannot remove the real server",
+            var (reply, exit) = await ControlCall.RunAsync(r, "remove the real server",
                 (client, call) => client.RemoveRealServerAsync(new Control.V1.RemoveRealServerRequest { Target = new RealServerRef { VirtualServer = vs, RealServer = rs } }, call), token);
             if (reply is null) return exit;
             if (r.GetValue(json)) GlobalOptions.PrintJson(reply);
@@ -96,7 +89,7 @@ internal static class RealServerCommand
     private static int Usage(string? error)
     {
         Console.Error.WriteLine($"vigilctl: {error}");
-        return ExitCodes.InvalidArgument;
+        return ExitCodes.Usage;
     }
 
     /// <summary>"10.0.0.1:80", "10.0.0.1:80/udp", "[fd00::1]:80/tcp", "fwmark:7".</summary>
