@@ -145,7 +145,7 @@ public sealed class RuntimeControlLabTests : IAsyncLifetime
             }, Call()).ResponseAsync);
             Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
 
-            Assert.Equal(5, (await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "rs", "add", "10.78.0.1:80/tcp", "10.79.5.5:8080")).ExitCode);
+            Assert.Equal(5, (await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "rs", "add", "10.78.0.1:80", "10.79.5.5:8080")).ExitCode);
             var remove = await Shell.RunAsync(ctl, "--run-dir", b.RunDir, "rs", "remove", "10.78.0.1:80", "10.79.5.5:8080");
             Assert.True(remove.Ok, remove.Stderr);
             await Poll.UntilAsync(async () => Destination(await client.GetStatusAsync(new GetStatusRequest { IncludeLvs = true }, Call()), "10.79.5.5") is null,

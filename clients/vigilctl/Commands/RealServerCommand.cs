@@ -8,16 +8,14 @@ using Vigil.Control.V1;
 namespace Vigil.Ctl.Commands;
 
 /// <summary>
-/// `vigilctl rs add VS RS [--weight N] [--tcp-check [--connect-port P] [--connect-timeout S]]` and
-/// `vigilctl rs remove VS RS`: real servers added to or removed from an existing virtual server at
-/// runtime, through checkd to the load balancer, until the next reload. VS is ADDRESS:PORT[/tcp|udp|sctp]
-/// ("10.0.0.1:80", "[fd00::1]:443/tcp") or fwmark:N; RS is ADDRESS:PORT.
+/// `vigilctl rs add VS RS [-p PROTO] [--weight N] [--tcp-check [--connect-port P] [--connect-timeout S]]`
+/// and `vigilctl rs remove VS RS [-p PROTO]`: real servers added to or removed from an existing virtual
+/// server at runtime, through checkd to the load balancer, until the next reload. VS and RS are
+/// written as for `rs weight` (RealServerCommands.TryParseTarget).
 /// </summary>
 /// (The `rs` group itself, with weight/drain/enable, is RealServerCommands.)
 internal static class RealServerCommand
 {
-    private static readonly Argument<string> VsArg = new("virtual-server") { Description = "ADDRESS:PORT[/tcp|udp|sctp] or fwmark:N" };
-    private static readonly Argument<string> RsArg = new("real-server") { Description = "ADDRESS:PORT" };
 
     public static Command Add()
     {
@@ -26,11 +24,13 @@ internal static class RealServerCommand
         var port = new Option<int?>("--connect-port") { Description = "TCP_CHECK connect_port (default: the real server's port)" };
         var timeout = new Option<double?>("--connect-timeout") { Description = "TCP_CHECK connect_timeout in seconds (default: the virtual server's)" };
         var json = GlobalOptions.Json();
-        var command = new Command("add", "add a real server (with a TCP_CHECK if asked)") { VsArg, RsArg, weight, tcp, port, timeout, json };
+        var (VsArg, RsArg, protocol) = (RealServerCommands.VirtualServerArgument(), RealServerCommands.RealServerArgument(), RealServerCommands.ProtocolOption());
+        var command = new Command("add", "add a real server (with a TCP_CHECK if asked)") { VsArg, RsArg, protocol, weight, tcp, port, timeout, json };
         command.SetAction(async (r, token) =>
         {
-            if (!TryVirtualServer(r.GetValue(VsArg)!, out var vs, out var error) || !TryEndpoint(r.GetValue(RsArg)!, "real-server", out var rs, out error))
+            if (!RealServerCommands.TryParseTarget(r.GetValue(VsArg)!, r.GetValue(RsArg)!, r.GetValue(protocol)!, out var target, out var error))
                 return Usage(error);
+            var (vs, rs) = (target.VirtualServer, target.RealServer);
             var spec = new RealServerSpec { Endpoint = rs };
             if (r.GetValue(weight) is { } w) spec.Weight = w;
             if (!r.GetValue(tcp) && (r.GetValue(port) is not null || r.GetValue(timeout) is not null))
@@ -71,11 +71,13 @@ internal static class RealServerCommand
     public static Command Remove()
     {
         var json = GlobalOptions.Json();
-        var command = new Command("remove", "remove a real server") { VsArg, RsArg, json };
+        var (VsArg, RsArg, protocol) = (RealServerCommands.VirtualServerArgument(), RealServerCommands.RealServerArgument(), RealServerCommands.ProtocolOption());
+        var command = new Command("remove", "remove a real server") { VsArg, RsArg, protocol, json };
         command.SetAction(async (r, token) =>
         {
-            if (!TryVirtualServer(r.GetValue(VsArg)!, out var vs, out var error) || !TryEndpoint(r.GetValue(RsArg)!, "real-server", out var rs, out error))
+            if (!RealServerCommands.TryParseTarget(r.GetValue(VsArg)!, r.GetValue(RsArg)!, r.GetValue(protocol)!, out var target, out var error))
                 return Usage(error);
+            var (vs, rs) = (target.VirtualServer, target.RealServer);
             var (reply, exit) = await ControlCall.RunAsync(r, "remove the real server",
                 (client, call) => client.RemoveRealServerAsync(new Control.V1.RemoveRealServerRequest { Target = new RealServerRef { VirtualServer = vs, RealServer = rs } }, call), token);
             if (reply is null) return exit;
@@ -90,55 +92,5 @@ internal static class RealServerCommand
     {
         Console.Error.WriteLine($"vigilctl: {error}");
         return ExitCodes.Usage;
-    }
-
-    /// <summary>"10.0.0.1:80", "10.0.0.1:80/udp", "[fd00::1]:80/tcp", "fwmark:7".</summary>
-    internal static bool TryVirtualServer(string text, out VirtualServerKey key, out string? error)
-    {
-        key = new VirtualServerKey();
-        if (text.StartsWith("fwmark:", StringComparison.Ordinal))
-        {
-            if (!uint.TryParse(text["fwmark:".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var mark) || mark == 0)
-            {
-                error = $"virtual-server: '{text}': fwmark:N needs a mark 1..4294967295";
-                return false;
-            }
-            key.Fwmark = mark;
-            error = null;
-            return true;
-        }
-        var protocol = Protocol.Tcp;
-        var slash = text.LastIndexOf('/');
-        if (slash > 0 && !text[slash..].Contains(']', StringComparison.Ordinal) && !text[slash..].Contains(':', StringComparison.Ordinal))
-        {
-            switch (text[(slash + 1)..].ToLowerInvariant())
-            {
-                case "tcp": protocol = Protocol.Tcp; break;
-                case "udp": protocol = Protocol.Udp; break;
-                case "sctp": protocol = Protocol.Sctp; break;
-                default:
-                    error = $"virtual-server: '{text}': the protocol is tcp, udp or sctp";
-                    return false;
-            }
-            text = text[..slash];
-        }
-        if (!TryEndpoint(text, "virtual-server", out var endpoint, out error)) return false;
-        key.Endpoint = endpoint;
-        key.Protocol = protocol;
-        return true;
-    }
-
-    internal static bool TryEndpoint(string text, string what, out Endpoint endpoint, out string? error)
-    {
-        endpoint = new Endpoint();
-        error = null;
-        if (IPEndPoint.TryParse(text, out var ep) && text.Contains(':', StringComparison.Ordinal) && (ep.Address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || text.StartsWith('[')))
-        {
-            endpoint.Address = ep.Address.ToString();
-            endpoint.Port = (uint)ep.Port;
-            return true;
-        }
-        error = $"{what}: '{text}' is not ADDRESS:PORT (\"10.0.0.2:80\", \"[fd00::2]:80\")";
-        return false;
     }
 }
