@@ -269,6 +269,29 @@ public sealed class RegistrationTests : IAsyncLifetime
         }
     }
 
+    /// <summary>A registrar started while controld already follows vrrpd (a reload that adds the consul block) registers at once from what it knows.</summary>
+    [Fact]
+    public async Task StartedAfterVrrpdIsFollowed_RegistersTheCurrentMaster()
+    {
+        var socket = Path.Combine(Path.GetTempPath(), $"vigil-consul-{Guid.NewGuid():N}.sock");
+        var vrrpd = await FakeVrrpd.StartAsync(socket, FakeVrrpd.Instance("VI_1", InstanceState.Master, 51, "10.0.0.10/24"));
+        try
+        {
+            await using var follower = new VrrpPlaneFollower(new EventJournal(), socket, NullLogger.Instance, TimeSpan.FromMilliseconds(100));
+            follower.Start();
+            await Poll.UntilAsync(() => follower.Connected, Patience, "controld's follower connected");
+            var client = new ConsulClient(new ConsulClientOptions { Address = _agent.Address });
+            await using var r = new ConsulRegistration(Config(), client, NullLogger.Instance, Fast);
+            r.Start(follower);
+            await UntilServicesAsync(VipId, VsId);
+        }
+        finally
+        {
+            await vrrpd.DisposeAsync();
+            File.Delete(socket);
+        }
+    }
+
     [Fact]
     public void ClientOptions_EmptyBlock_FollowsConsulEnvironment()
     {
