@@ -197,7 +197,7 @@ public sealed partial class Controller : IAsyncDisposable
         }
         var logger = _host.LoggerFactory.CreateLogger("vigil-controld.consul");
         _consul = new ConsulRegistration(config, client, logger);
-        _consul.Start(_options.CheckersOnly ? null : VigilPaths.Socket(_host.RunDir, VigilPaths.Vrrpd), logger);
+        _consul.Start(_options.CheckersOnly ? null : _vrrpFollower);
         LogConsulEnabled(clientOptions.Address.ToString(), settings.Ttl.TotalSeconds);
     }
 

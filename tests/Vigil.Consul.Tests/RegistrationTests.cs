@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Vigil.Config;
 using Vigil.Config.Model;
 using Vigil.Controld.Consul;
+using Vigil.Controld.Events;
 using Vigil.Testing;
 using Vigil.Testing.Consul;
 using Vigil.Vrrp.V1;
@@ -68,7 +69,7 @@ public sealed class RegistrationTests : IAsyncLifetime
     {
         var client = new ConsulClient(new ConsulClientOptions { Address = _agent.Address, Token = token, RequestTimeout = TimeSpan.FromSeconds(2) });
         var r = new ConsulRegistration(config ?? Config(), client, NullLogger.Instance, Fast);
-        r.Start(null, NullLogger.Instance);
+        r.Start(null);
         return r;
     }
 
@@ -245,8 +246,11 @@ public sealed class RegistrationTests : IAsyncLifetime
         try
         {
             var client = new ConsulClient(new ConsulClientOptions { Address = _agent.Address });
+            // controld's own follower of vrrpd (the one stream that also feeds status and events).
+            await using var follower = new VrrpPlaneFollower(new EventJournal(), socket, NullLogger.Instance, TimeSpan.FromMilliseconds(100));
+            follower.Start();
             await using var r = new ConsulRegistration(Config(), client, NullLogger.Instance, Fast);
-            r.Start(socket, NullLogger.Instance);
+            r.Start(follower);
             await Poll.UntilAsync(() => _agent.RequestsTo("GET", "/v1/agent/services").Count > 0, Patience, "the first comparison");
             Assert.Empty(_agent.Services);
             vrrpd.Transition("VI_1", InstanceState.Master);
@@ -257,6 +261,29 @@ public sealed class RegistrationTests : IAsyncLifetime
             await UntilServicesAsync(VipId, VsId);
             await vrrpd.DisposeAsync();
             await UntilServicesAsync();
+        }
+        finally
+        {
+            await vrrpd.DisposeAsync();
+            File.Delete(socket);
+        }
+    }
+
+    /// <summary>A registrar started while controld already follows vrrpd (a reload that adds the consul block) registers at once from what it knows.</summary>
+    [Fact]
+    public async Task StartedAfterVrrpdIsFollowed_RegistersTheCurrentMaster()
+    {
+        var socket = Path.Combine(Path.GetTempPath(), $"vigil-consul-{Guid.NewGuid():N}.sock");
+        var vrrpd = await FakeVrrpd.StartAsync(socket, FakeVrrpd.Instance("VI_1", InstanceState.Master, 51, "10.0.0.10/24"));
+        try
+        {
+            await using var follower = new VrrpPlaneFollower(new EventJournal(), socket, NullLogger.Instance, TimeSpan.FromMilliseconds(100));
+            follower.Start();
+            await Poll.UntilAsync(() => follower.Connected, Patience, "controld's follower connected");
+            var client = new ConsulClient(new ConsulClientOptions { Address = _agent.Address });
+            await using var r = new ConsulRegistration(Config(), client, NullLogger.Instance, Fast);
+            r.Start(follower);
+            await UntilServicesAsync(VipId, VsId);
         }
         finally
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Vigil.Config.Model;
 using Vigil.Consul;
+using Vigil.Controld.Events;
 
 namespace Vigil.Controld.Consul;
 
@@ -16,7 +17,7 @@ public sealed class ConsulRegistration : IAsyncDisposable
     private readonly ConsulClient _client;
     private KeepalivedConfig _config;
     private IReadOnlyCollection<VrrpInstanceView> _instances = [];
-    private ConsulVrrpFollower? _follower;
+    private IDisposable? _following;
 
     public ConsulRegistration(KeepalivedConfig config, ConsulClient client, ILogger logger, ConsulRegistrarOptions? options = null)
     {
@@ -51,15 +52,26 @@ public sealed class ConsulRegistration : IAsyncDisposable
 
     public ConsulClient Client => _client;
 
-    /// <summary>Starts the registrar and, with a vrrpd socket, following vrrpd's instances.</summary>
-    public void Start(string? vrrpdSocket, ILogger logger)
+    /// <summary>
+    /// Starts the registrar and, given controld's follower of vrrpd, registers from its instances
+    /// (controld follows vrrpd by one stream; while vrrpd is away nothing is MASTER).
+    /// </summary>
+    public void Start(VrrpPlaneFollower? vrrpd)
     {
         Registrar.Start();
-        if (vrrpdSocket is not null)
+        if (vrrpd is not null) _following = vrrpd.FollowInstances(instances => SetInstances([.. instances.Select(ToView)]));
+    }
+
+    /// <summary>What the registration needs of a vrrpd instance; VIPs as "10.0.0.10" or "10.0.0.10/24", anything else skipped.</summary>
+    public static VrrpInstanceView ToView(Vigil.Vrrp.V1.Instance instance)
+    {
+        var addresses = new List<System.Net.IPAddress>();
+        foreach (var text in instance.VirtualAddresses)
         {
-            _follower = new ConsulVrrpFollower(vrrpdSocket, SetInstances, logger);
-            _follower.Start();
+            var slash = text.IndexOf('/', StringComparison.Ordinal);
+            if (System.Net.IPAddress.TryParse(slash < 0 ? text : text[..slash], out var address)) addresses.Add(address);
         }
+        return new VrrpInstanceView(instance.Name, instance.State == Vigil.Vrrp.V1.InstanceState.Master, instance.VirtualRouterId, addresses);
     }
 
     /// <summary>vrrpd's instances now.</summary>
@@ -85,7 +97,7 @@ public sealed class ConsulRegistration : IAsyncDisposable
     /// <summary>Stops following and deregisters (bounded).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_follower is not null) await _follower.StopAsync().ConfigureAwait(false);
+        _following?.Dispose();
         await Registrar.DisposeAsync().ConfigureAwait(false);
         _client.Dispose();
     }

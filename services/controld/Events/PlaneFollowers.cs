@@ -22,9 +22,65 @@ public sealed partial class VrrpPlaneFollower(EventJournal journal, string socke
 {
     private readonly ConcurrentDictionary<string, Instance> _instances = new(StringComparer.Ordinal);
     private readonly ILogger _logger = logger;
+    private readonly object _subscribersGate = new();
+    private readonly List<Action<IReadOnlyList<Instance>>> _subscribers = [];
+    private bool _announced;
 
     /// <summary>The instances as last heard, by name.</summary>
     public IReadOnlyList<Instance> Instances => _instances.Values.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// Calls <paramref name="onChange"/> with vrrpd's instances now (if it is followed) and after each
+    /// snapshot and transition; with none while vrrpd is away (unlike <see cref="Instances"/>, which keeps
+    /// the last heard for status: what is acted on, as the Consul registrar does, must not outlive the
+    /// stream). One stream serves both. Calls never overlap; dispose the result to stop them.
+    /// </summary>
+    public IDisposable FollowInstances(Action<IReadOnlyList<Instance>> onChange)
+    {
+        lock (_subscribersGate)
+        {
+            _subscribers.Add(onChange);
+            if (_announced) onChange(Instances);
+        }
+        return new Unsubscriber(this, onChange);
+    }
+
+    private sealed class Unsubscriber(VrrpPlaneFollower follower, Action<IReadOnlyList<Instance>> onChange) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (follower._subscribersGate) follower._subscribers.Remove(onChange);
+        }
+    }
+
+    private void Announce(bool followed)
+    {
+        lock (_subscribersGate)
+        {
+            if (!followed && !_announced) return;
+            _announced = followed;
+            IReadOnlyList<Instance> now = followed ? Instances : [];
+            foreach (var s in _subscribers.ToArray())
+            {
+                try
+                {
+                    s(now);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    LogSubscriberFailed(e.Message);
+                }
+            }
+        }
+    }
+
+    protected override Task OnDisconnectedAsync()
+    {
+        Announce(followed: false);
+        return Task.CompletedTask;
+    }
+
+    protected override Task OnStoppedAsync() => OnDisconnectedAsync();
 
     protected override void OnLost(string reason) => LogLost(SocketPath, reason);
 
@@ -42,10 +98,12 @@ public sealed partial class VrrpPlaneFollower(EventJournal journal, string socke
                 case WatchInstancesResponse.EventOneofCase.EndOfSnapshot:
                     Resynchronize(snapshot);
                     Connected = true;
+                    Announce(followed: true);
                     break;
                 case WatchInstancesResponse.EventOneofCase.Transition:
                     _instances[e.Transition.Instance.Name] = e.Transition.Instance;
                     journal.Publish(new WatchEventsResponse { VrrpTransition = e.Transition });
+                    Announce(followed: true);
                     break;
                 case WatchInstancesResponse.EventOneofCase.OtherMaster:
                     journal.Publish(new WatchEventsResponse { VrrpOtherMaster = e.OtherMaster });
@@ -87,6 +145,9 @@ public sealed partial class VrrpPlaneFollower(EventJournal journal, string socke
 
     [LoggerMessage(EventId = 240, Level = LogLevel.Warning, Message = "lost {Socket} ({Reason}); status shows its instances as last heard")]
     private partial void LogLost(string socket, string reason);
+
+    [LoggerMessage(EventId = 243, Level = LogLevel.Error, Message = "a follower of vrrpd's instances failed: {Reason}")]
+    private partial void LogSubscriberFailed(string reason);
 }
 
 /// <summary>checkd's virtual servers (WatchCheckResults): health, weights, checker results.</summary>

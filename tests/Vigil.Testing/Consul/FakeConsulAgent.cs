@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -89,6 +90,12 @@ public sealed class FakeConsulAgent : IAsyncDisposable
 
     public int Port => _port;
 
+    /// <summary>
+    /// Also listen on this unix socket (set before <see cref="StartAsync"/>): a lab test relays to it
+    /// from a namespace's loopback, where the node's "local agent" is (a path crosses namespaces).
+    /// </summary>
+    public string? UnixSocketPath { get; set; }
+
     /// <summary>ACL mode: with a token set, writes without it are refused (403 "Permission denied") and reads are filtered to nothing.</summary>
     public string? RequiredToken { get; set; }
 
@@ -153,7 +160,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Listen(_bind, _port, listen =>
+            void Https(ListenOptions listen)
             {
                 if (_certificate is not null)
                 {
@@ -164,12 +171,18 @@ public sealed class FakeConsulAgent : IAsyncDisposable
                         ClientCertificateValidation = (_, _, _) => true,
                     });
                 }
-            });
+            }
+            k.Listen(_bind, _port, Https);
+            if (UnixSocketPath is { } path)
+            {
+                File.Delete(path);
+                k.ListenUnixSocket(path, Https);
+            }
         });
         var app = builder.Build();
         app.Run(HandleAsync);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => !a.StartsWith("http://unix:", StringComparison.Ordinal) && !a.StartsWith("https://unix:", StringComparison.Ordinal));
         _port = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
         _app = app;
     }
