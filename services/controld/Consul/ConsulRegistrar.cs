@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Vigil.Consul;
+using Vigil.Hosting;
 
 namespace Vigil.Controld.Consul;
 
@@ -119,7 +120,7 @@ public sealed partial class ConsulRegistrar : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stopping)
     {
-        var backoff = _options.MinBackoff;
+        var backoff = new Backoff(_options.MinBackoff, _options.MaxBackoff);
         var lastSync = DateTime.MinValue;
         while (!stopping.IsCancellationRequested)
         {
@@ -135,7 +136,7 @@ public sealed partial class ConsulRegistrar : IAsyncDisposable
                 }
                 if (_lastError is not null) LogRecovered(_client.Options.Address.ToString());
                 _lastError = null;
-                backoff = _options.MinBackoff;
+                backoff.Reset();
                 next = _options.RefreshInterval;
                 if (!await RefreshAsync(stopping).ConfigureAwait(false))
                 {
@@ -156,12 +157,12 @@ public sealed partial class ConsulRegistrar : IAsyncDisposable
                 if (e.Message != _lastError)
                 {
                     if (e is ConsulAclException) LogAclRefused(e.Message);
-                    else LogFailed(e.Message, backoff.TotalSeconds);
+                    else LogFailed(e.Message, backoff.Current.TotalSeconds);
                 }
                 _lastError = e.Message;
                 lock (_gate) _dirty = true;
-                next = backoff;
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+                next = backoff.Current;
+                backoff.Grow();
             }
             try
             {
