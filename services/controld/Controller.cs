@@ -108,6 +108,27 @@ public sealed partial class Controller : IAsyncDisposable
         return Instances;
     }
 
+    /// <summary>
+    /// The virtual servers with their real servers as checkd has them now (weights and health
+    /// change without events), or, when checkd does not answer, as its stream last reported them
+    /// (the failure is added to <paramref name="unavailable"/>). Null when checkd is not a child.
+    /// </summary>
+    public async Task<IReadOnlyCollection<Check.V1.VirtualServer>?> CurrentVirtualServersAsync(ICollection<string> unavailable, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        if (Children.FirstOrDefault(c => c.Name == VigilPaths.Checkd) is not { } checkd) return null;
+        try
+        {
+            using var channel = UnixChannel.Open(checkd.SocketPath);
+            return (await new Check.V1.CheckService.CheckServiceClient(channel.Invoker)
+                .ListVirtualServersAsync(new Check.V1.ListVirtualServersRequest(), Deadline.In(deadline, cancellationToken))).VirtualServers;
+        }
+        catch (RpcException e)
+        {
+            unavailable.Add($"{VigilPaths.Checkd}: {e.StatusCode}: {e.Status.Detail}");
+            return VirtualServers;
+        }
+    }
+
     /// <summary>Reads the configuration; logs every diagnostic. Null when it cannot run.</summary>
     public ConfigLoadResult Load()
     {

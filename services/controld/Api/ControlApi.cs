@@ -34,12 +34,9 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
         response.Instances.AddRange(await controller.CurrentInstancesAsync(context.CancellationToken));
         // checkd and ipvsd are asked now (weights and counters move without events); what was
         // last heard stands in for a plane that does not answer, and the plane is named.
-        if (request.IncludeVirtualServers && controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Checkd) is { } checkd)
-        {
-            var list = await AskAsync(checkd.SocketPath, VigilPaths.Checkd, response.Unavailable,
-                (invoker, call) => new CheckService.CheckServiceClient(invoker).ListVirtualServersAsync(new Check.V1.ListVirtualServersRequest(), call), context.CancellationToken);
-            response.VirtualServers.AddRange(list?.VirtualServers ?? controller.VirtualServers);
-        }
+        if (request.IncludeVirtualServers
+            && await controller.CurrentVirtualServersAsync(response.Unavailable, PlaneDeadline, context.CancellationToken) is { } virtualServers)
+            response.VirtualServers.AddRange(virtualServers);
         if (request.IncludeLvs && controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Ipvsd) is { } ipvsd)
         {
             response.Lvs = await AskAsync(ipvsd.SocketPath, VigilPaths.Ipvsd, response.Unavailable,

@@ -1,8 +1,5 @@
-using Grpc.Core;
-using Vigil.Check.V1;
 using Vigil.Control.V1;
 using Vigil.Hosting;
-using Vigil.Rpc.Client;
 
 namespace Vigil.Controld.Dumps;
 
@@ -29,21 +26,7 @@ internal sealed class DumpCollector(Controller controller)
         if (format == DumpFormat.Stats) return StateDump.Stats(instances);
         if (format == DumpFormat.Json) return StateDump.Json(instances);
         var unavailable = new List<string>();
-        IEnumerable<VirtualServer>? virtualServers = null;
-        if (controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Checkd) is { } checkd)
-        {
-            try
-            {
-                using var channel = UnixChannel.Open(checkd.SocketPath);
-                virtualServers = (await new CheckService.CheckServiceClient(channel.Invoker)
-                    .ListVirtualServersAsync(new ListVirtualServersRequest(), Deadline.In(PlaneDeadline, cancellationToken))).VirtualServers;
-            }
-            catch (RpcException e)
-            {
-                unavailable.Add($"{VigilPaths.Checkd}: {e.StatusCode}: {e.Status.Detail}");
-                virtualServers = controller.VirtualServers;
-            }
-        }
+        var virtualServers = await controller.CurrentVirtualServersAsync(unavailable, PlaneDeadline, cancellationToken);
         return StateDump.Data(instances, virtualServers, unavailable, controller.Options.ConfigFile);
     }
 
