@@ -203,18 +203,13 @@ public sealed partial class CheckEngine : IAsyncDisposable
     public Task<RealServerStatus> AddRealServerAsync(VirtualServerKey virtualServer, RealServerConfig realServer, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(realServer);
-        var key = new RealServerKey(realServer.Address, realServer.Port);
+        var key = realServer.Key;
         return InvokeAsync(() =>
         {
             var vs = FindVirtualServer(virtualServer);
-            if (vs.Find(key) is not null || _config.VirtualServers.Any(v => v.Key == virtualServer && v.RealServers.Any(r => r.Address.Equals(key.Address) && r.Port == key.Port)))
+            if (vs.Find(key) is not null || _config.VirtualServers.Any(v => v.Key == virtualServer && v.RealServers.Any(r => r.Key == key)))
                 throw new CheckdAlreadyExistsException($"virtual server {virtualServer} already has real server {key}");
-            RuntimeApply(_config with
-            {
-                VirtualServers = _config.VirtualServers
-                    .Select(v => v.Key == virtualServer ? v with { RealServers = v.RealServers.Append(realServer).ToEquatableArray() } : v)
-                    .ToEquatableArray(),
-            }, $"real server {key} added", virtualServer);
+            RuntimeApply(virtualServer, rs => rs.Append(realServer), $"real server {key} added");
             vs = FindVirtualServer(virtualServer);
             return StatusOf(vs, vs.Find(key)!, PoolPolicy.Desired(vs));
         }, cancellationToken);
@@ -227,18 +222,22 @@ public sealed partial class CheckEngine : IAsyncDisposable
         {
             var vs = FindVirtualServer(virtualServer);
             if (vs.Find(realServer) is null) throw new CheckdNotFoundException($"real server {realServer} not found in virtual server {virtualServer}");
-            RuntimeApply(_config with
-            {
-                VirtualServers = _config.VirtualServers
-                    .Select(v => v.Key == virtualServer ? v with { RealServers = v.RealServers.Where(r => !(r.Address.Equals(realServer.Address) && r.Port == realServer.Port)).ToEquatableArray() } : v)
-                    .ToEquatableArray(),
-            }, $"real server {realServer} removed", virtualServer);
+            RuntimeApply(virtualServer, rs => rs.Where(r => r.Key != realServer), $"real server {realServer} removed");
             return true;
         }, cancellationToken);
 
-    /// <summary>A runtime change of the running configuration, validated and merged on the loop (so no reload interleaves).</summary>
-    private void RuntimeApply(CheckdConfig next, string what, VirtualServerKey virtualServer)
+    /// <summary>
+    /// A runtime change of one virtual server's real servers in the running configuration,
+    /// validated and merged on the loop (so no reload interleaves).
+    /// </summary>
+    private void RuntimeApply(VirtualServerKey virtualServer, Func<IEnumerable<RealServerConfig>, IEnumerable<RealServerConfig>> change, string what)
     {
+        var next = _config with
+        {
+            VirtualServers = _config.VirtualServers
+                .Select(v => v.Key == virtualServer ? v with { RealServers = change(v.RealServers).ToEquatableArray() } : v)
+                .ToEquatableArray(),
+        };
         var (config, warnings) = ConfigValidator.Validate(next);
         Apply(config, warnings);
         LogRuntimeChange(what, virtualServer.ToString());

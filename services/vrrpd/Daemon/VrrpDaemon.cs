@@ -508,7 +508,6 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         }
     }
 
-    /// <summary>SendGarp: one master instance, or every master when <paramref name="instance"/> is empty.</summary>
     /// <summary>
     /// Overrides an instance's priority at runtime (null: back to the configured one) without
     /// restarting it; the next reload clears it. Returns the instance once the change is applied.
@@ -541,6 +540,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
         }
     }
 
+    /// <summary>SendGarp: one master instance, or every master when <paramref name="instance"/> is empty.</summary>
     public async Task<IReadOnlyList<string>> SendGarpAsync(string instance)
     {
         if (IsStopping) throw DaemonStopping.Error();
