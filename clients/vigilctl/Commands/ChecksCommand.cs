@@ -14,9 +14,9 @@ internal static class ChecksCommand
         var command = new Command("checks", "show the health checks: virtual servers, real servers' health, weight, last result, latency, reason") { json };
         command.SetAction(async (r, token) =>
         {
-            var list = await GlobalOptions.ReadAsync(r, "checkd", "the checks",
+            var read = await GlobalOptions.ReadAsync(r, "checkd", "the checks",
                 (invoker, call) => new CheckService.CheckServiceClient(invoker).ListVirtualServersAsync(new ListVirtualServersRequest(), call), token);
-            if (list is null) return 1;
+            if (read.Value is not { } list) return read.Exit;
             if (r.GetValue(json))
             {
                 GlobalOptions.PrintJson(list);

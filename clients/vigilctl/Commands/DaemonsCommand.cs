@@ -44,8 +44,10 @@ internal static class DaemonsCommand
                 }
                 Console.Out.Write(table);
             }
-            // Exit 0 only when every daemon that has a socket answers.
-            return rows.Any(row => row.Error is not null && row.Error != "not running") ? 1 : 0;
+            // Exit 0 only when every daemon that has a socket answers; 4 (unreachable) when one
+            // does not, or when none runs at all.
+            var down = rows.Any(row => row.Error is not null && row.Error != "not running") || rows.All(row => row.Error is not null);
+            return down ? ExitCodes.Unavailable : ExitCodes.Ok;
         });
         return command;
     }

@@ -35,27 +35,28 @@ internal static class GlobalOptions
         Console.Out.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation()).Format(message));
 
     /// <summary>
-    /// One unary read from a daemon on its socket: null (the reason printed to stderr) when the
-    /// daemon is not running or the call fails, naming the daemon and what was read.
+    /// One unary read from a daemon on its socket, or the exit code it failed with (the reason
+    /// printed to stderr, naming the daemon and what was read): <see cref="ExitCodes.Unavailable"/>
+    /// when the daemon is not running, else the call's status mapped by <see cref="ExitCodes.FromStatus"/>.
     /// </summary>
-    public static async Task<T?> ReadAsync<T>(ParseResult r, string daemon, string what, Func<CallInvoker, CallOptions, AsyncUnaryCall<T>> call, CancellationToken token)
+    public static async Task<CallResult<T>> ReadAsync<T>(ParseResult r, string daemon, string what, Func<CallInvoker, CallOptions, AsyncUnaryCall<T>> call, CancellationToken token)
         where T : class
     {
         var socket = Socket(r, daemon);
         if (!File.Exists(socket))
         {
             Console.Error.WriteLine($"vigilctl: vigil-{daemon} is not running (no {socket})");
-            return null;
+            return new(null, ExitCodes.Unavailable);
         }
         using var channel = UnixChannel.Open(socket);
         try
         {
-            return await call(channel.Invoker, Call(r, token));
+            return new(await call(channel.Invoker, Call(r, token)), ExitCodes.Ok);
         }
         catch (RpcException e)
         {
-            Console.Error.WriteLine($"vigilctl: cannot read {what} from vigil-{daemon}: {e.StatusCode}: {e.Status.Detail}");
-            return null;
+            Console.Error.WriteLine($"vigilctl: cannot read {what} from vigil-{daemon}: {ControlCall.Describe(e)}");
+            return new(null, ExitCodes.FromStatus(e.StatusCode));
         }
     }
 }

@@ -17,9 +17,9 @@ internal static class LvsCommand
         var command = new Command("lvs", "show the load balancer's virtual services and real servers (as ipvsadm -Ln)") { json, stats };
         command.SetAction(async (r, token) =>
         {
-            var list = await GlobalOptions.ReadAsync(r, "ipvsd", "the table",
+            var read = await GlobalOptions.ReadAsync(r, "ipvsd", "the table",
                 (invoker, call) => new IpvsService.IpvsServiceClient(invoker).ListVirtualServersAsync(new ListVirtualServersRequest(), call), token);
-            if (list is null) return 1;
+            if (read.Value is not { } list) return read.Exit;
             if (r.GetValue(json))
             {
                 GlobalOptions.PrintJson(list);

@@ -17,16 +17,8 @@ internal static class StatusCommand
         command.SetAction(async (r, token) =>
         {
             if (r.GetValue(all)) return await AllAsync(r, r.GetValue(json), token);
-            IReadOnlyList<Instance> instances;
-            try
-            {
-                instances = await ReadAsync(r, token);
-            }
-            catch (RpcException e)
-            {
-                Console.Error.WriteLine($"vigilctl: cannot read the VRRP state: {e.Status.Detail}");
-                return 1;
-            }
+            var read = await ReadAsync(r, token);
+            if (read.Value is not { } instances) return read.Exit;
             if (r.GetValue(json))
             {
                 var list = new ListInstancesResponse();
@@ -105,8 +97,8 @@ internal static class StatusCommand
         return s.ToString();
     }
 
-    /// <summary>From controld when it runs (the node's view), else straight from vrrpd.</summary>
-    private static async Task<IReadOnlyList<Instance>> ReadAsync(ParseResult r, CancellationToken token)
+    /// <summary>From controld when it runs (the node's view), else straight from vrrpd; the exit code when neither answers.</summary>
+    private static async Task<CallResult<IReadOnlyList<Instance>>> ReadAsync(ParseResult r, CancellationToken token)
     {
         var controld = GlobalOptions.Socket(r, "controld");
         if (File.Exists(controld))
@@ -115,12 +107,13 @@ internal static class StatusCommand
             try
             {
                 var status = await new Control.V1.ControlService.ControlServiceClient(channel.Invoker).GetStatusAsync(new(), GlobalOptions.Call(r, token));
-                if (status.Instances.Count > 0 || status.Children.Count == 0) return status.Instances;
+                if (status.Instances.Count > 0 || status.Children.Count == 0) return new(status.Instances, ExitCodes.Ok);
             }
             catch (RpcException) { /* fall back to vrrpd */ }
         }
-        using var vrrpd = UnixChannel.Open(GlobalOptions.Socket(r, "vrrpd"));
-        return (await new Vrrp.V1.VrrpService.VrrpServiceClient(vrrpd.Invoker).ListInstancesAsync(new(), GlobalOptions.Call(r, token))).Instances;
+        var vrrpd = await GlobalOptions.ReadAsync(r, "vrrpd", "the VRRP state",
+            (invoker, call) => new VrrpService.VrrpServiceClient(invoker).ListInstancesAsync(new ListInstancesRequest(), call), token);
+        return new(vrrpd.Value?.Instances, vrrpd.Exit);
     }
 
     internal static string State(InstanceState s) => s switch

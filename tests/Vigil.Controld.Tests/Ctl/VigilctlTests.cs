@@ -147,11 +147,66 @@ public sealed class VigilctlTests
             Assert.Equal(4, (await RunAsync("--run-dir", dir, "events")).Code);
             Assert.Equal(4, (await RunAsync("--run-dir", dir, "status", "--all")).Code);
             Assert.Equal(4, (await RunAsync("--run-dir", dir, "rs", "drain", "10.0.0.1:80", "10.0.1.2:80")).Code);
+            // The read commands too (they returned 1 for everything once).
+            Assert.Equal(4, (await RunAsync("--run-dir", dir, "status")).Code);
+            Assert.Equal(4, (await RunAsync("--run-dir", dir, "checks")).Code);
+            Assert.Equal(4, (await RunAsync("--run-dir", dir, "lvs")).Code);
+            Assert.Equal(4, (await RunAsync("--run-dir", dir, "daemons")).Code);
         }
         finally
         {
             Directory.Delete(dir);
         }
+    }
+
+    /// <summary>A daemon that answers every read with one status: the read commands exit with its code.</summary>
+    [Theory]
+    [InlineData(StatusCode.NotFound, 3)]
+    [InlineData(StatusCode.InvalidArgument, 2)]
+    [InlineData(StatusCode.Unavailable, 4)]
+    [InlineData(StatusCode.Internal, 1)]
+    public async Task ReadCommands_ExitWithTheDaemonsStatus(StatusCode status, int exit)
+    {
+        var dir = Directory.CreateTempSubdirectory("vigilctl-refusing-").FullName;
+        var servers = new List<Vigil.Rpc.Server.UnixGrpcServer>();
+        try
+        {
+            var checkd = new Vigil.Rpc.Server.UnixGrpcServer(new() { SocketPath = Path.Combine(dir, "checkd.sock") });
+            checkd.AddService(new RefusingCheckd(status), Vigil.Check.V1.CheckService.Descriptor.FullName);
+            var ipvsd = new Vigil.Rpc.Server.UnixGrpcServer(new() { SocketPath = Path.Combine(dir, "ipvsd.sock") });
+            ipvsd.AddService(new RefusingIpvsd(status), Vigil.Ipvs.V1.IpvsService.Descriptor.FullName);
+            var vrrpd = new Vigil.Rpc.Server.UnixGrpcServer(new() { SocketPath = Path.Combine(dir, "vrrpd.sock") });
+            vrrpd.AddService(new RefusingVrrpd(status), VrrpService.Descriptor.FullName);
+            servers.AddRange([checkd, ipvsd, vrrpd]);
+            foreach (var s in servers) await s.StartAsync();
+
+            Assert.Equal(exit, (await RunAsync("--run-dir", dir, "checks")).Code);
+            Assert.Equal(exit, (await RunAsync("--run-dir", dir, "lvs")).Code);
+            Assert.Equal(exit, (await RunAsync("--run-dir", dir, "status")).Code);
+        }
+        finally
+        {
+            foreach (var s in servers) await s.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private sealed class RefusingCheckd(StatusCode status) : Vigil.Check.V1.CheckService.CheckServiceBase
+    {
+        public override Task<Vigil.Check.V1.ListVirtualServersResponse> ListVirtualServers(Vigil.Check.V1.ListVirtualServersRequest request, ServerCallContext context) =>
+            throw new RpcException(new Status(status, "refused by the test"));
+    }
+
+    private sealed class RefusingIpvsd(StatusCode status) : Vigil.Ipvs.V1.IpvsService.IpvsServiceBase
+    {
+        public override Task<Vigil.Ipvs.V1.ListVirtualServersResponse> ListVirtualServers(Vigil.Ipvs.V1.ListVirtualServersRequest request, ServerCallContext context) =>
+            throw new RpcException(new Status(status, "refused by the test"));
+    }
+
+    private sealed class RefusingVrrpd(StatusCode status) : VrrpService.VrrpServiceBase
+    {
+        public override Task<ListInstancesResponse> ListInstances(ListInstancesRequest request, ServerCallContext context) =>
+            throw new RpcException(new Status(status, "refused by the test"));
     }
 
     [Fact]
