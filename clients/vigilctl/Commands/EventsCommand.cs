@@ -50,7 +50,7 @@ internal static class EventsCommand
     {
         var socket = GlobalOptions.Socket(r, "controld");
         var formatter = new JsonFormatter(JsonFormatter.Settings.Default);
-        Timestamp? startedAt = null; // which controld the sequence numbers belong to
+        ulong epoch = 0; // which controld's journal `after` belongs to
         var connected = false;
         while (true)
         {
@@ -68,18 +68,15 @@ internal static class EventsCommand
             var client = new ControlService.ControlServiceClient(channel.Invoker);
             try
             {
-                var info = (await client.GetDaemonInfoAsync(new(), GlobalOptions.Call(r, token))).Daemon;
-                if (startedAt is not null && !startedAt.Equals(info.StartedAt) && after > 0)
-                {
-                    Console.Error.WriteLine($"vigilctl: vigil-controld restarted (pid {info.Pid}); its sequence numbers begin again: a new snapshot follows");
-                    after = 0;
-                }
-                startedAt = info.StartedAt;
                 if (connected) Console.Error.WriteLine($"vigilctl: reconnected to vigil-controld, resuming after {after}");
-                connected = true;
-                using var call = client.WatchEvents(new WatchEventsRequest { AfterSequence = after }, new CallOptions(cancellationToken: token));
+                // A controld that restarted meanwhile sees another epoch and answers with a snapshot.
+                using var call = client.WatchEvents(new WatchEventsRequest { AfterSequence = after, Epoch = epoch }, new CallOptions(cancellationToken: token));
                 await foreach (var e in call.ResponseStream.ReadAllAsync(token))
                 {
+                    connected = true;
+                    epoch = e.Epoch;
+                    if (e.EventsLost is { JournalRestarted: true })
+                        Console.Error.WriteLine("vigilctl: vigil-controld restarted; its sequence numbers begin again: a new snapshot follows");
                     if (e.EventCase != WatchEventsResponse.EventOneofCase.CaughtUp || json)
                     {
                         Console.Out.WriteLine(json ? formatter.Format(e) : Format(e));
@@ -125,7 +122,7 @@ internal static class EventsCommand
             $"instances={e.Snapshot.Instances.Count} virtual_servers={e.Snapshot.VirtualServers.Count} lvs_services={e.Snapshot.LvsServices.Count} daemons={e.Snapshot.Daemons.Count}"
             + string.Concat(e.Snapshot.Instances.Select(i => $" {i.Name}={StatusCommand.State(i.State)}")),
         WatchEventsResponse.EventOneofCase.CaughtUp => "",
-        WatchEventsResponse.EventOneofCase.EventsLost => $"count={e.EventsLost.Count}",
+        WatchEventsResponse.EventOneofCase.EventsLost => e.EventsLost.JournalRestarted ? "controld restarted: count unknown" : $"count={e.EventsLost.Count}",
         WatchEventsResponse.EventOneofCase.VrrpTransition =>
             $"{e.VrrpTransition.Instance?.Name} {StatusCommand.State(e.VrrpTransition.From)} -> {StatusCommand.State(e.VrrpTransition.To)}" + Reason(e.VrrpTransition.Reason),
         WatchEventsResponse.EventOneofCase.VrrpOtherMaster => $"{e.VrrpOtherMaster.Instance} master {e.VrrpOtherMaster.Address} priority {e.VrrpOtherMaster.Priority}",

@@ -100,7 +100,7 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
         EventJournal.Watch watch;
         try
         {
-            watch = controller.Events.Open(request.AfterSequence);
+            watch = controller.Events.Open(request.AfterSequence, request.Epoch);
         }
         catch (ArgumentOutOfRangeException e)
         {
@@ -110,8 +110,11 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
         {
             var stopping = context.CancellationToken;
             var now = Timestamp.FromDateTime(DateTime.UtcNow);
-            if (watch.Lost > 0)
-                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = request.AfterSequence, Time = now, EventsLost = new EventsLost { Count = watch.Lost } }, stopping);
+            var epoch = controller.Events.Epoch;
+            if (watch.JournalRestarted)
+                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = watch.OpenedAt, Time = now, Epoch = epoch, EventsLost = new EventsLost { JournalRestarted = true } }, stopping);
+            else if (watch.Lost > 0)
+                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = request.AfterSequence, Time = now, Epoch = epoch, EventsLost = new EventsLost { Count = watch.Lost } }, stopping);
             if (watch.NeedsSnapshot)
             {
                 var snapshot = new NodeSnapshot();
@@ -119,14 +122,14 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
                 snapshot.VirtualServers.AddRange(controller.VirtualServers);
                 if (controller.LvsTable is { } table) snapshot.LvsServices.AddRange(table.Services);
                 snapshot.Daemons.AddRange(Daemons());
-                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = watch.OpenedAt, Time = now, Snapshot = snapshot }, stopping);
-                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = watch.OpenedAt, Time = now, CaughtUp = new CaughtUp() }, stopping);
+                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = watch.OpenedAt, Time = now, Epoch = epoch, Snapshot = snapshot }, stopping);
+                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = watch.OpenedAt, Time = now, Epoch = epoch, CaughtUp = new CaughtUp() }, stopping);
             }
             var caughtUp = watch.NeedsSnapshot;
             var replayUntil = watch.OpenedAt;
             if (!caughtUp && replayUntil <= request.AfterSequence)
             {
-                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = replayUntil, Time = now, CaughtUp = new CaughtUp() }, stopping);
+                await responseStream.WriteAsync(new WatchEventsResponse { Sequence = replayUntil, Time = now, Epoch = epoch, CaughtUp = new CaughtUp() }, stopping);
                 caughtUp = true;
             }
             try
@@ -138,7 +141,7 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
                     // A resume is caught up once the replay reaches what was published before it opened.
                     if (!caughtUp && e.Sequence >= replayUntil && e.EventCase != WatchEventsResponse.EventOneofCase.EventsLost)
                     {
-                        await responseStream.WriteAsync(new WatchEventsResponse { Sequence = e.Sequence, Time = e.Time, CaughtUp = new CaughtUp() }, stopping);
+                        await responseStream.WriteAsync(new WatchEventsResponse { Sequence = e.Sequence, Time = e.Time, Epoch = epoch, CaughtUp = new CaughtUp() }, stopping);
                         caughtUp = true;
                     }
                 }

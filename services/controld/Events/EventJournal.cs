@@ -25,7 +25,15 @@ public sealed class EventJournal
         Capacity = capacity;
         WatcherQueue = watcherQueue;
         _time = time ?? TimeProvider.System;
+        // Microseconds since the Unix epoch when this journal began: unique per start of controld
+        // on one node, and readable as a time.
+        var started = _time.GetUtcNow() - DateTimeOffset.UnixEpoch;
+        Epoch = (ulong)(started.Ticks / TimeSpan.TicksPerMicrosecond);
+        if (Epoch == 0) Epoch = 1; // 0 means "not checked" in a request
     }
+
+    /// <summary>Which journal the sequence numbers belong to (they start again with a new controld).</summary>
+    public ulong Epoch { get; }
 
     /// <summary>How many past events are held for resuming.</summary>
     public int Capacity { get; }
@@ -41,6 +49,7 @@ public sealed class EventJournal
         lock (_gate)
         {
             e.Sequence = ++_sequence;
+            e.Epoch = Epoch;
             e.Time = Timestamp.FromDateTimeOffset(_time.GetUtcNow());
             _held.Enqueue(e);
             while (_held.Count > Capacity) _held.Dequeue();
@@ -55,11 +64,20 @@ public sealed class EventJournal
     /// is set (and <see cref="Watch.Lost"/> counts what a resume missed). Registration and the
     /// replay happen under the publishers' lock, so nothing published falls between them.
     /// </summary>
+    /// <param name="epoch">the epoch <paramref name="afterSequence"/> was read in; one that is not
+    /// <see cref="Epoch"/> (another controld's) needs a snapshot and sets <see cref="Watch.JournalRestarted"/>;
+    /// 0: not checked.</param>
     /// <exception cref="ArgumentOutOfRangeException">a sequence number not yet given out</exception>
-    public Watch Open(ulong afterSequence)
+    public Watch Open(ulong afterSequence, ulong epoch = 0)
     {
         lock (_gate)
         {
+            if (afterSequence > 0 && epoch != 0 && epoch != Epoch)
+            {
+                var fresh = new Watcher(this, WatcherQueue);
+                _watchers.Add(fresh);
+                return new Watch(fresh, needsSnapshot: true, lost: 0, _sequence) { JournalRestarted = true };
+            }
             if (afterSequence > _sequence)
                 throw new ArgumentOutOfRangeException(nameof(afterSequence), afterSequence, $"after_sequence {afterSequence} is beyond the last event ({_sequence})");
             var watcher = new Watcher(this, WatcherQueue);
@@ -136,6 +154,9 @@ public sealed class EventJournal
         /// <summary>Events a resume asked for that are no longer held.</summary>
         public ulong Lost { get; }
 
+        /// <summary>The resume named another journal (controld restarted): what was lost is unknown.</summary>
+        public bool JournalRestarted { get; init; }
+
         /// <summary>The last sequence number given out when the watch opened.</summary>
         public ulong OpenedAt { get; }
 
@@ -155,7 +176,7 @@ public sealed class EventJournal
             if (dropped == 0) return e;
             // Said before the event that follows the gap; the event itself is not lost.
             _pending = e;
-            return new WatchEventsResponse { Sequence = e.Sequence - 1, Time = e.Time, EventsLost = new EventsLost { Count = dropped } };
+            return new WatchEventsResponse { Sequence = e.Sequence - 1, Time = e.Time, Epoch = e.Epoch, EventsLost = new EventsLost { Count = dropped } };
         }
 
         public void Dispose() => _watcher.Close();

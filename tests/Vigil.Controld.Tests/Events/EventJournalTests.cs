@@ -66,6 +66,46 @@ public sealed class EventJournalTests
     }
 
     [Fact]
+    public async Task EveryEvent_CarriesTheJournalsEpoch_AndANewJournalHasAnother()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-12-07T20:00:00Z"));
+        var first = new EventJournal(time: time);
+        time.Advance(TimeSpan.FromSeconds(3)); // controld restarts 3 s later
+        var second = new EventJournal(time: time);
+        Assert.NotEqual(0UL, first.Epoch);
+        Assert.Equal(3_000_000UL, second.Epoch - first.Epoch);
+        using var w = first.Open(0);
+        first.Publish(Restart("a"));
+        Assert.Equal(first.Epoch, (await ReadAsync(w, 1))[0].Epoch);
+    }
+
+    [Fact]
+    public void Open_WithAnotherJournalsEpoch_NeedsASnapshot_NotAReplayOrAnError()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-12-07T20:00:00Z"));
+        var before = new EventJournal(time: time);
+        for (var i = 0; i < 50; i++) before.Publish(Restart($"old{i}"));
+        time.Advance(TimeSpan.FromSeconds(1));
+        var after = new EventJournal(time: time);
+        for (var i = 0; i < 60; i++) after.Publish(Restart($"new{i}"));
+
+        // Sequence 40 of the old journal is also held by the new one: without the epoch it would
+        // replay 41..60 of a different history as if nothing had happened.
+        using var resumed = after.Open(40, before.Epoch);
+        Assert.True(resumed.NeedsSnapshot);
+        Assert.True(resumed.JournalRestarted);
+        Assert.Equal(0UL, resumed.Lost);
+        // Beyond the new journal's last event: a snapshot as well, not INVALID_ARGUMENT.
+        using var beyond = after.Open(500, before.Epoch);
+        Assert.True(beyond.JournalRestarted);
+        // The same epoch resumes as before; 0 is not checked.
+        using var same = after.Open(40, after.Epoch);
+        Assert.False(same.NeedsSnapshot);
+        using var unchecked_ = after.Open(40, 0);
+        Assert.False(unchecked_.JournalRestarted);
+    }
+
+    [Fact]
     public async Task ASlowWatcher_LosesItsOldestEvents_IsToldHowMany_AndKeepsTheStream()
     {
         var j = new EventJournal(watcherQueue: 3);
