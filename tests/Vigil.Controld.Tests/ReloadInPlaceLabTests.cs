@@ -43,11 +43,11 @@ public sealed class ReloadInPlaceLabTests : IAsyncLifetime
         Directory.Delete(_work, true);
     }
 
-    private static string VigilConfig(int priority, params string[] vips) => $$"""
+    private static string VigilConfig(int priority, string[] vips, string name = "VI_1") => $$"""
         global_defs {
             router_id vigil
         }
-        vrrp_instance VI_1 {
+        vrrp_instance {{name}} {
             state MASTER
             interface eth0
             virtual_router_id 51
@@ -88,9 +88,19 @@ public sealed class ReloadInPlaceLabTests : IAsyncLifetime
         """;
 
     [Fact]
-    public async Task Sighup_PriorityRaisedVipAddedVipRemoved_AppliedInPlaceWithoutFlap()
+    public Task Sighup_PriorityRaisedVipAddedVipRemoved_AppliedInPlaceWithoutFlap() => ReloadWithoutFlapAsync("VI_1");
+
+    /// <summary>
+    /// keepalived finds the running instance of a reload by VRID, family and interface (vrrp.c
+    /// vrrp_exist), not by name: an instance renamed in the file, with the same changes, keeps
+    /// MASTER as well. Matched by name, it would stop (priority 0) and start again as BACKUP.
+    /// </summary>
+    [Fact]
+    public Task Sighup_InstanceRenamedWithTheSameVrid_IsTheRunningOne_NoFlap() => ReloadWithoutFlapAsync("VI_web");
+
+    private async Task ReloadWithoutFlapAsync(string nameAfter)
     {
-        var vigil = await ControldNode.StartAsync(_vigilHost, VigilConfig(150, "10.77.0.10/24", "10.77.0.11/24"), _work);
+        var vigil = await ControldNode.StartAsync(_vigilHost, VigilConfig(150, ["10.77.0.10/24", "10.77.0.11/24"]), _work);
         await vigil.WaitStateAsync("VI_1", InstanceState.Master, Deadline);
         await using var keepalived = await KeepalivedPeer.StartAsync(_keepalivedHost, KeepalivedConfig);
         await keepalived.WaitForStateAsync("VI_1", "BACKUP", Deadline);
@@ -104,10 +114,10 @@ public sealed class ReloadInPlaceLabTests : IAsyncLifetime
         // A few adverts before the reload, so the gap across it is measured between two real adverts.
         await Poll.UntilAsync(async () => (await capture.ReadAsync("-Y", "vrrp")).Count >= 3, Deadline, "adverts before the reload");
 
-        await File.WriteAllTextAsync(vigil.ConfigPath, VigilConfig(200, "10.77.0.10/24", "10.77.0.12/24"));
+        await File.WriteAllTextAsync(vigil.ConfigPath, VigilConfig(200, ["10.77.0.10/24", "10.77.0.12/24"], nameAfter));
         var reloadedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         vigil.Process.Signal(1);
-        await Poll.UntilAsync(async () => (await vigil.InstanceAsync("VI_1"))?.BasePriority == 200, Deadline, "the new priority in vrrpd",
+        await Poll.UntilAsync(async () => (await vigil.InstanceAsync(nameAfter))?.BasePriority == 200, Deadline, "the new priority in vrrpd",
             async () => vigil.Process.Output);
         await Poll.UntilAsync(async () => await _vigilHost.HasAddressAsync("eth0", "10.77.0.12") && !await _vigilHost.HasAddressAsync("eth0", "10.77.0.11"),
             Deadline, "the added VIP present and the removed one gone", async () => string.Join(' ', await _vigilHost.AddressesAsync("eth0")));
@@ -135,13 +145,14 @@ public sealed class ReloadInPlaceLabTests : IAsyncLifetime
         Assert.Equal("10.77.0.10,10.77.0.12", lastVips);
 
         // No transition on either side.
-        var after = (await vigil.InstanceAsync("VI_1"))!;
+        var after = (await vigil.InstanceAsync(nameAfter))!;
         Assert.Equal(InstanceState.Master, after.State);
         Assert.Equal(before.LastTransition, after.LastTransition);
         Assert.Equal(1ul, after.Counters["become_master"]);
         Assert.Equal(0ul, after.Counters["release_master"]);
         Assert.Equal(0ul, after.Counters["pri_zero_sent"]);
         Assert.DoesNotContain("VI_1: MASTER ->", vigil.Process.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain($"{nameAfter}: MASTER ->", vigil.Process.Output, StringComparison.Ordinal);
         Assert.Equal(keepalivedTransitions, keepalived.Transitions("VI_1"));
         Assert.Equal("BACKUP", keepalived.State("VI_1"));
         Assert.False(await _keepalivedHost.HasAddressAsync("eth0", "10.77.0.10"));

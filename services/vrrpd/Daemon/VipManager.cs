@@ -36,6 +36,15 @@ internal sealed partial class VipManager(Rtnetlink rtnl, Func<string, InstanceDe
         }
     }
 
+    /// <summary>What an instance renamed by a reload put in place is now its new name's to take away.</summary>
+    public void Rename(string from, string to)
+    {
+        lock (_installed)
+        {
+            if (_installed.Remove(from, out var i)) _installed[to] = i;
+        }
+    }
+
     public async ValueTask AddVipsAsync(VrrpInstanceConfig instance, CancellationToken cancellationToken)
     {
         var installed = InstalledBy(instance.Name);

@@ -153,9 +153,15 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
             var restart = new HashSet<string>(StringComparer.Ordinal);
             var fresh = new List<string>();
             var primaryTracking = new List<InstanceDefinition>();
+            // An instance renamed in the file is the running one (keepalived matches by VRID,
+            // family and interface): it keeps its state and changes in place like any other.
+            var renames = VrrpEngine.Renames(old.Instances.Select(d => d.Config), next.Instances.Select(d => d.Config))
+                .Where(kv => old.Instance(kv.Key)!.Vmac == next.Instance(kv.Value)!.Vmac)
+                .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            var renamedFrom = renames.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
             foreach (var d in next.Instances)
             {
-                var before = old.Instance(d.Name);
+                var before = old.Instance(d.Name) ?? (renamedFrom.TryGetValue(d.Name, out var was) ? old.Instance(was) : null);
                 if (before is null)
                 {
                     added.Add(d.Name);
@@ -179,7 +185,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
                     primaryTracking.Add(d);
                 }
             }
-            var removed = old.Instances.Select(d => d.Name).Where(n => next.Instance(n) is null).ToList();
+            var removed = old.Instances.Select(d => d.Name).Where(n => next.Instance(n) is null && !renames.ContainsKey(n)).ToList();
 
             _driver.LogUnknownVrids = next.Globals.LogUnknownVrids;
             // On the driver's loop, once the removed and restarted instances have stopped (their
@@ -189,6 +195,13 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
             {
                 lock (_gate)
                 {
+                    foreach (var (from, to) in renames)
+                    {
+                        if (_started.Remove(from)) _started.Add(to);
+                        if (_awaitingStart.Remove(from)) _awaitingStart.Add(to);
+                        if (_sources.Remove(from, out var source)) _sources[to] = source;
+                        _vips.Rename(from, to);
+                    }
                     Volatile.Write(ref _config, next);
                     _ownAddresses = next.Instances.SelectMany(d => d.AllAddresses.Select(a => a.Address)).ToHashSet();
                 }
@@ -196,7 +209,7 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
             try
             {
                 await _driver.ReloadAsync(next.Instances.Select(d => d.Config).ToList(), next.Groups.Select(g => g.Config).ToList(), restart,
-                        unchanged.ToHashSet(StringComparer.Ordinal), SwitchConfig)
+                        unchanged.ToHashSet(StringComparer.Ordinal), SwitchConfig, renames)
                     .ConfigureAwait(false);
             }
             catch (ArgumentException e)
@@ -277,7 +290,8 @@ internal sealed partial class VrrpDaemon : IAsyncDisposable
                 }
             });
             LogApplied(_log, added.Count, removed.Count, changed.Count, unchanged.Count,
-                string.Join(' ', added.Select(n => "+" + n).Concat(removed.Select(n => "-" + n)).Concat(changed.Select(n => "~" + n))));
+                string.Join(' ', added.Select(n => "+" + n).Concat(removed.Select(n => "-" + n))
+                    .Concat(changed.Select(n => renamedFrom.TryGetValue(n, out var was) ? $"~{was}->{n}" : "~" + n))));
             return new ApplyResult(added, removed, changed, unchanged);
         }
         finally

@@ -52,7 +52,8 @@ public sealed class VrrpDriver
     private sealed record StopCommand(TaskCompletionSource Done) : Command;
     private sealed record FlushCommand(TaskCompletionSource Done) : Command;
     private sealed record ReloadCommand(IReadOnlyList<VrrpInstanceConfig> Instances, IReadOnlyList<VrrpSyncGroupConfig> Groups,
-        IReadOnlySet<string> Restart, IReadOnlySet<string>? Unchanged, Action? ConfigSwitched, TaskCompletionSource Done) : Command;
+        IReadOnlySet<string> Restart, IReadOnlySet<string>? Unchanged, Action? ConfigSwitched, IReadOnlyDictionary<string, string>? Renames,
+        TaskCompletionSource Done) : Command;
     private sealed record InvokeCommand(Action Run, TaskCompletionSource Done) : Command;
     private sealed record BeatCommand : Command
     {
@@ -212,7 +213,7 @@ public sealed class VrrpDriver
     /// configuration; completes once the new state is in place.
     /// </summary>
     public Task ReloadAsync(IReadOnlyList<VrrpInstanceConfig> instances, IReadOnlyList<VrrpSyncGroupConfig> groups, IReadOnlySet<string> restart,
-        IReadOnlySet<string>? unchanged = null, Action? configSwitched = null)
+        IReadOnlySet<string>? unchanged = null, Action? configSwitched = null, IReadOnlyDictionary<string, string>? renames = null)
     {
         ArgumentNullException.ThrowIfNull(instances);
         ArgumentNullException.ThrowIfNull(groups);
@@ -220,7 +221,7 @@ public sealed class VrrpDriver
         // Validate now, so that the caller hears about a bad configuration before anything stops.
         _ = VrrpEngineState.Create(instances, groups);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_commands.Writer.TryWrite(new ReloadCommand(instances, groups, restart, unchanged, configSwitched, done))) throw new VrrpDriverStoppedException();
+        if (!_commands.Writer.TryWrite(new ReloadCommand(instances, groups, restart, unchanged, configSwitched, renames, done))) throw new VrrpDriverStoppedException();
         return done.Task;
     }
 
@@ -343,7 +344,25 @@ public sealed class VrrpDriver
     {
         var next = r.Instances.ToDictionary(i => i.Name, StringComparer.Ordinal);
         // Checked again here: the configuration was valid when queued and nothing has stopped yet.
-        _ = VrrpEngine.Reload(State, r.Instances, r.Groups, r.Restart, Now);
+        var renamed = r.Renames is { Count: > 0 } renames ? VrrpEngine.Rename(State, renames) : State;
+        _ = VrrpEngine.Reload(renamed, r.Instances, r.Groups, r.Restart, Now);
+        if (!ReferenceEquals(renamed, State))
+        {
+            // A renamed instance runs on under its new name: nothing stops, nothing is sent; its
+            // timers are armed again under the new name below, with the same deadlines.
+            foreach (var (from, to) in r.Renames!)
+            {
+                if (!State.Instances.ContainsKey(from)) continue;
+                foreach (var kind in Enum.GetValues<VrrpTimerKind>())
+                {
+                    if (_timers.Remove((from, kind), out var t)) t.Timer.Dispose();
+                }
+                if (_ipIds.Remove(from, out var id)) _ipIds[to] = id;
+                _loggedRejects.RemoveWhere(k => k.Item1 == from);
+                VrrpDriverLog.Renamed(_log, from, to);
+            }
+            Volatile.Write(ref _state, renamed);
+        }
         foreach (var (name, s) in State.Instances.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList())
         {
             if (next.TryGetValue(name, out var config) && VrrpEngine.CarriesOver(State, config, r.Restart)) continue;

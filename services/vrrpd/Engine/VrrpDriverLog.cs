@@ -45,4 +45,7 @@ internal static partial class VrrpDriverLog
 
     [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "{Instance}: {Timer} timer is {LateMs:0} ms overdue: the loop's heartbeat pauses until it fires")]
     public static partial void TimerOverdue(ILogger logger, string instance, string timer, double lateMs);
+
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Information, Message = "({To}): was ({From}) before the reload: same VRID, family and interface, it keeps its state")]
+    public static partial void Renamed(ILogger logger, string from, string to);
 }

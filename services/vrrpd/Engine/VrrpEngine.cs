@@ -151,6 +151,52 @@ public static class VrrpEngine
         return null;
     }
 
+    /// <summary>
+    /// The instances of a reload that keepalived 2.2.7 takes for running ones under another name
+    /// (vrrp.c vrrp_exist matches on VRID, family, interface and addressing, never on the name):
+    /// a name that is gone whose identity (<see cref="RestartReason"/>) is that of a name that is
+    /// new. Old name to new name; each matched once, in configuration order. Sync group members
+    /// are not matched (the group names its members: renaming one changes the group, which restarts).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Renames(IEnumerable<VrrpInstanceConfig> before, IEnumerable<VrrpInstanceConfig> after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var oldOnes = before.ToList();
+        var newOnes = after.ToList();
+        var oldNames = oldOnes.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var newNames = newOnes.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var gone = oldOnes.Where(c => !newNames.Contains(c.Name) && c.SyncGroup is null).ToList();
+        var renames = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var next in newOnes.Where(c => !oldNames.Contains(c.Name) && c.SyncGroup is null))
+        {
+            var match = gone.FirstOrDefault(o => !renames.ContainsKey(o.Name) && RestartReason(o with { Name = next.Name }, next) is null);
+            if (match is not null) renames[match.Name] = next.Name;
+        }
+        return renames;
+    }
+
+    /// <summary>
+    /// The state with the instances of <paramref name="renames"/> (old name to new) under their new
+    /// names, everything else about them kept; their configuration moves to the new one at the
+    /// reload that follows (<see cref="Reload"/>).
+    /// </summary>
+    public static VrrpEngineState Rename(VrrpEngineState current, IReadOnlyDictionary<string, string> renames)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(renames);
+        var map = current.Instances.ToBuilder();
+        foreach (var (from, to) in renames)
+        {
+            if (!current.Instances.TryGetValue(from, out var s)) continue;
+            if (current.Instances.ContainsKey(to)) throw new ArgumentException($"cannot rename vrrp_instance {from} to {to}: {to} exists", nameof(renames));
+            if (s.Config.SyncGroup is not null) throw new ArgumentException($"cannot rename vrrp_instance {from}: it is in vrrp_sync_group {s.Config.SyncGroup}", nameof(renames));
+            map.Remove(from);
+            map[to] = s with { Config = s.Config with { Name = to } };
+        }
+        return current with { Instances = map.ToImmutable() };
+    }
+
     // A group of n members settles in a few rounds; far more means a bug, not a busy network.
     private const int MaxCascade = 1000;
 

@@ -254,4 +254,53 @@ public sealed class ReloadInPlaceTests : DriverTestBase
         var reload = VrrpEngine.Reload(state, [v3 with { AdvertInterval = TimeSpan.FromSeconds(2) }], null, None, TimeSpan.FromSeconds(1));
         Assert.Equal(500_000, reload.Step.State.Instances["VI_1"].MasterAdverIntervalMicros);
     }
+
+    [Fact]
+    public async Task ReloadAsync_MasterRenamed_IsTheSameInstance_StaysMasterWithoutPriorityZero()
+    {
+        var (host, driver) = await MasterAsync(Vi());
+        var before = driver.State.Instances["VI_1"];
+        var sentBefore = host.Sent.Count;
+        var renamed = Vi(prio: 150, 1, Kept, New) with { Name = "VI_web" };
+        var renames = VrrpEngine.Renames([Vi()], [renamed]);
+        Assert.Equal(new Dictionary<string, string> { ["VI_1"] = "VI_web" }, renames);
+
+        await driver.ReloadAsync([renamed], [], None, renames: renames);
+        await Settle();
+
+        Assert.False(driver.State.Instances.ContainsKey("VI_1"));
+        var after = driver.State.Instances["VI_web"];
+        Assert.Equal(VrrpStateKind.Master, after.State);
+        Assert.Equal(before.LastTransition, after.LastTransition);
+        Assert.Equal(1ul, after.Stats[VrrpCounter.BecomeMaster]);
+        Assert.Equal(150, after.EffectivePriority);
+        Assert.Equal(["change VI_web +[10.0.0.12] -[10.0.0.11]", .. Enumerable.Repeat($"garp eth0 10.0.0.12 @{Clock.Elapsed.TotalSeconds:0.######}", 5)], host.Calls);
+        Assert.DoesNotContain(host.Actions, a => a.Action is LogTransition or RunNotify or RemoveVips or AddVips);
+        // It goes on advertising every second under its new name, never priority 0.
+        await Advance(3);
+        var adverts = host.Sent.Skip(sentBefore).ToList();
+        Assert.True(adverts.Count >= 3, $"{adverts.Count} adverts in 3 s after the rename");
+        Assert.DoesNotContain(adverts, a => a.Advert().Priority == 0);
+        Assert.Equal(VrrpStateKind.Master, driver.State.Instances["VI_web"].State);
+    }
+
+    [Fact]
+    public void Renames_MatchByIdentity_NotByName()
+    {
+        var a = Vi();
+        // VRID, interface, family and addressing the same: the same instance under a new name.
+        Assert.Equal("VI_new", VrrpEngine.Renames([a], [a with { Name = "VI_new", Priority = 200 }])["VI_1"]);
+        // Another VRID, or another interface: a new instance (the old one stops).
+        Assert.Empty(VrrpEngine.Renames([a], [a with { Name = "VI_new", Vrid = 52 }]));
+        Assert.Empty(VrrpEngine.Renames([a], [a with { Name = "VI_new", Interface = "eth1" }]));
+        // A name kept is no rename, even when another new instance would match.
+        Assert.Empty(VrrpEngine.Renames([a], [a, a with { Name = "VI_2", Vrid = 51 }]));
+        // Sync group members are not matched: the group names them.
+        Assert.Empty(VrrpEngine.Renames([a with { SyncGroup = "G" }], [a with { Name = "VI_new", SyncGroup = "G" }]));
+        // Two gone, two new, each matched once.
+        var b = a with { Name = "VI_2", Vrid = 52 };
+        var r = VrrpEngine.Renames([a, b], [b with { Name = "B" }, a with { Name = "A" }]);
+        Assert.Equal("A", r["VI_1"]);
+        Assert.Equal("B", r["VI_2"]);
+    }
 }
