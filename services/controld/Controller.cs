@@ -98,10 +98,9 @@ public sealed partial class Controller : IAsyncDisposable
     {
         if (_vrrpd is { IsReady: true } vrrpd)
         {
-            using var channel = UnixChannel.Open(vrrpd.SocketPath);
             try
             {
-                return (await new VrrpService.VrrpServiceClient(channel.Invoker).ListInstancesAsync(new ListInstancesRequest(), Deadline.In(TimeSpan.FromSeconds(1), cancellationToken))).Instances;
+                return (await new VrrpService.VrrpServiceClient(vrrpd.Invoker).ListInstancesAsync(new ListInstancesRequest(), Deadline.In(TimeSpan.FromSeconds(1), cancellationToken))).Instances;
             }
             catch (RpcException) { /* fall back to the relayed state */ }
         }
@@ -118,8 +117,7 @@ public sealed partial class Controller : IAsyncDisposable
         if (Children.FirstOrDefault(c => c.Name == VigilPaths.Checkd) is not { } checkd) return null;
         try
         {
-            using var channel = UnixChannel.Open(checkd.SocketPath);
-            return (await new Check.V1.CheckService.CheckServiceClient(channel.Invoker)
+            return (await new Check.V1.CheckService.CheckServiceClient(checkd.Invoker)
                 .ListVirtualServersAsync(new Check.V1.ListVirtualServersRequest(), Deadline.In(deadline, cancellationToken))).VirtualServers;
         }
         catch (RpcException e)
@@ -254,8 +252,7 @@ public sealed partial class Controller : IAsyncDisposable
     {
         var config = Config ?? throw new InvalidOperationException("no configuration loaded");
         var desired = VrrpConfigMapper.ToProto(config);
-        using var channel = UnixChannel.Open(child.SocketPath);
-        var reply = await new VrrpService.VrrpServiceClient(channel.Invoker).ApplyConfigAsync(new ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(30)));
+        var reply = await new VrrpService.VrrpServiceClient(child.Invoker).ApplyConfigAsync(new ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(30)));
         foreach (var line in VrrpConfigMapper.Rejections(reply)) LogChildError(child.Name, line);
         LogPushed(child.Name, desired.Instances.Count, reply.AddedInstances.Count, reply.ChangedInstances.Count, reply.RemovedInstances.Count, reply.UnchangedInstances.Count, reply.RejectedInstances.Count);
     }
@@ -265,8 +262,7 @@ public sealed partial class Controller : IAsyncDisposable
     {
         var config = Config ?? throw new InvalidOperationException("no configuration loaded");
         var desired = CheckConfigMapper.ToProto(config);
-        using var channel = UnixChannel.Open(child.SocketPath);
-        var reply = await new Check.V1.CheckService.CheckServiceClient(channel.Invoker).ApplyConfigAsync(new Check.V1.ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(30)));
+        var reply = await new Check.V1.CheckService.CheckServiceClient(child.Invoker).ApplyConfigAsync(new Check.V1.ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(30)));
         foreach (var warning in reply.Warnings) LogCheckWarning(child.Name, warning);
         LogPushedCheck(child.Name, desired.VirtualServers.Count, reply.VirtualServersAdded, reply.VirtualServersKept, reply.VirtualServersRemoved,
             reply.RealServersAdded, reply.RealServersRemoved, reply.CheckersKept, reply.CheckersStarted);
@@ -277,8 +273,7 @@ public sealed partial class Controller : IAsyncDisposable
     {
         var config = Config ?? throw new InvalidOperationException("no configuration loaded");
         var desired = IpvsConfigMapper.ToProto(config);
-        using var channel = UnixChannel.Open(child.SocketPath);
-        var reply = await new Ipvs.V1.IpvsService.IpvsServiceClient(channel.Invoker).ApplyConfigAsync(new Ipvs.V1.ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(60)));
+        var reply = await new Ipvs.V1.IpvsService.IpvsServiceClient(child.Invoker).ApplyConfigAsync(new Ipvs.V1.ApplyConfigRequest { Config = desired }, Deadline.In(TimeSpan.FromSeconds(60)));
         foreach (var warning in reply.Warnings) LogCheckWarning(child.Name, warning);
         foreach (var error in reply.Errors) LogChildError(child.Name, error);
         LogPushedIpvs(child.Name, desired.VirtualServers.Count, reply.Backend, reply.VirtualServersAdded, reply.VirtualServersKept, reply.VirtualServersRemoved, reply.Changes);

@@ -39,7 +39,7 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
             response.VirtualServers.AddRange(virtualServers);
         if (request.IncludeLvs && controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Ipvsd) is { } ipvsd)
         {
-            response.Lvs = await AskAsync(ipvsd.SocketPath, VigilPaths.Ipvsd, response.Unavailable,
+            response.Lvs = await AskAsync(ipvsd.Invoker, VigilPaths.Ipvsd, response.Unavailable,
                 (invoker, call) => new Ipvs.V1.IpvsService.IpvsServiceClient(invoker).ListVirtualServersAsync(new Ipvs.V1.ListVirtualServersRequest(), call), context.CancellationToken)
                 ?? controller.LvsTable;
         }
@@ -58,13 +58,12 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
         LastRestartReason = c.LastRestartReason ?? "",
     });
 
-    private static async Task<T?> AskAsync<T>(string socket, string daemon, ICollection<string> unavailable,
+    private static async Task<T?> AskAsync<T>(CallInvoker daemonInvoker, string daemon, ICollection<string> unavailable,
         Func<CallInvoker, CallOptions, AsyncUnaryCall<T>> call, CancellationToken token) where T : class
     {
         try
         {
-            using var channel = UnixChannel.Open(socket);
-            return await call(channel.Invoker, Deadline.In(PlaneDeadline, token));
+            return await call(daemonInvoker, Deadline.In(PlaneDeadline, token));
         }
         catch (RpcException e)
         {
@@ -183,9 +182,8 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
         if (request.Priority is { } p && p is < 1 or > 255) throw new InvalidArgumentException("priority", $"{p} is outside 1..254 (255 only for the address owner)");
         if (controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Vrrpd) is not { IsReady: true } vrrpd)
             throw new UnavailableException("vigil-vrrpd is not running (no vrrp_instance configured, or it is restarting)");
-        using var channel = UnixChannel.Open(vrrpd.SocketPath);
         // vrrpd's status (INVALID_ARGUMENT naming the field, NOT_FOUND) reaches the caller as it is.
-        var reply = await new Vrrp.V1.VrrpService.VrrpServiceClient(channel.Invoker).SetInstancePriorityAsync(
+        var reply = await new Vrrp.V1.VrrpService.VrrpServiceClient(vrrpd.Invoker).SetInstancePriorityAsync(
             new Vrrp.V1.SetInstancePriorityRequest { Instance = request.Instance, Priority = request.Priority },
             Deadline.In(TimeSpan.FromSeconds(5), context.CancellationToken));
         return new SetPriorityResponse { Instance = reply.Instance };
@@ -232,7 +230,6 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
     {
         if (controller.Children.FirstOrDefault(c => c.Name == VigilPaths.Checkd) is not { IsReady: true } checkd)
             throw new UnavailableException("vigil-checkd is not running (no virtual_server configured, or it is restarting)");
-        using var channel = UnixChannel.Open(checkd.SocketPath);
-        return await call(new CheckService.CheckServiceClient(channel.Invoker), Deadline.In(TimeSpan.FromSeconds(5), context.CancellationToken));
+        return await call(new CheckService.CheckServiceClient(checkd.Invoker), Deadline.In(TimeSpan.FromSeconds(5), context.CancellationToken));
     }
 }

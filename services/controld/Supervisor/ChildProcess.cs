@@ -75,6 +75,22 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     public string Name => _spec.Name;
     public string SocketPath => _spec.SocketPath;
+
+    /// <summary>
+    /// The one channel to the child for every caller in controld (configuration pushes, the
+    /// control API, the dumps): its HTTP/2 connection is reused from call to call instead of a
+    /// connection per call, and made again on the next call after the child restarts.
+    /// </summary>
+    public CallInvoker Invoker
+    {
+        get
+        {
+            lock (_channelGate) return (_channel ??= UnixChannel.Open(_spec.SocketPath)).Invoker;
+        }
+    }
+
+    private readonly object _channelGate = new();
+    private UnixChannel? _channel;
     public int? Pid => _process is { HasExited: false } p ? p.Id : _adoptedPid;
     public int Restarts { get; private set; }
     public bool IsReady { get; private set; }
@@ -426,6 +442,11 @@ public sealed partial class ChildProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(terminate: false, TimeSpan.Zero);
+        lock (_channelGate)
+        {
+            _channel?.Dispose();
+            _channel = null;
+        }
         _process?.Dispose();
         _stop.Dispose();
     }
