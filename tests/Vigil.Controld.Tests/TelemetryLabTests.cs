@@ -62,7 +62,7 @@ public sealed class TelemetryLabTests : IAsyncLifetime
         {
             series = await QueryAsync("keepalived_vrrp_state");
             return series.Length > 0;
-        }, Patience, "prometheus to return keepalived_vrrp_state", () => $"{prometheus.Output}\n{node.Process.Output}");
+        }, Patience, "prometheus to return keepalived_vrrp_state", () => Task.FromResult($"{prometheus.Output}\n{node.Process.Output}"));
         var s = Assert.Single(series);
         var labels = s.GetProperty("metric");
         Assert.Equal("VI_1", labels.GetProperty("iname").GetString());
@@ -75,7 +75,7 @@ public sealed class TelemetryLabTests : IAsyncLifetime
         // Both daemons' endpoints are up (controld's own on the port given).
         JsonElement[] up = [];
         await Poll.UntilAsync(async () => (up = await QueryAsync("up")).Length == 2 && up.All(u => u.GetProperty("value")[1].GetString() == "1"),
-            Patience, "both targets up", () => string.Join("\n", up.Select(u => u.ToString())) + prometheus.Output);
+            Patience, "both targets up", () => Task.FromResult(string.Join("\n", up.Select(u => u.ToString())) + prometheus.Output));
         var adverts = await QueryAsync("keepalived_advertisements_sent_total");
         Assert.Contains(adverts, a => a.GetProperty("metric").GetProperty("iname").GetString() == "VI_1");
         await prometheus.StopAsync();
