@@ -68,7 +68,7 @@ public sealed class TelemetryLabTests : IAsyncLifetime
         Assert.Equal("VI_1", labels.GetProperty("iname").GetString());
         Assert.Equal("eth0", labels.GetProperty("intf").GetString());
         Assert.Equal("51", labels.GetProperty("vrid").GetString());
-        Assert.Equal(Vip + "/24", labels.GetProperty("ip_address").GetString());
+        Assert.Equal(Vip, labels.GetProperty("ip_address").GetString());
         Assert.Equal("127.0.0.1:19651", labels.GetProperty("instance").GetString());
         Assert.Equal("2", s.GetProperty("value")[1].GetString());
 
@@ -121,7 +121,7 @@ public sealed class TelemetryLabTests : IAsyncLifetime
         Assert.Equal("vigil-vrrpd", OtlpReceiver.Attribute(resource.Attributes, "service.name"));
         Assert.Equal("VI_1", OtlpReceiver.Attribute(point.Attributes, "iname"));
         Assert.Equal("eth0", OtlpReceiver.Attribute(point.Attributes, "intf"));
-        Assert.Equal(Vip + "/24", OtlpReceiver.Attribute(point.Attributes, "ip_address"));
+        Assert.Equal(Vip, OtlpReceiver.Attribute(point.Attributes, "ip_address"));
 
         // The failover to MASTER is a span of vrrpd's; controld's push of the configuration an RPC span on both sides.
         await Poll.UntilAsync(() => receiver.AllSpans().Any(s => s.Span.Name == "vrrp.transition BACKUP -> MASTER"), Patience, "the transition span", Diagnostics);
