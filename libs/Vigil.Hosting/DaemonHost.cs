@@ -50,8 +50,7 @@ public sealed partial class DaemonHost : IAsyncDisposable
             // ApplyConfig of a large LVS configuration (tens of thousands of real servers) exceeds gRPC's usual 4 MiB.
             MaxReceiveMessageSize = 64 * 1024 * 1024,
         });
-        Telemetry = new DaemonTelemetry(name, new TelemetryOptions { PrometheusAddress = options.PrometheusAddress }, LoggerFactory);
-        Telemetry.Register(Server.Services);
+        Telemetry = new DaemonTelemetry(name, options.Telemetry with { PrometheusAddress = options.PrometheusAddress }, LoggerFactory);
         Notify = new SystemdNotifications();
         Heartbeats = new Heartbeats(LoggerFactory.CreateLogger(name + ".health"));
         Heartbeats.HealthChanged += healthy =>
@@ -163,6 +162,8 @@ public sealed partial class DaemonHost : IAsyncDisposable
                 });
             }));
         }
+        // Registered here, not at construction: controld configures it from its configuration file first.
+        Telemetry.Register(Server.Services);
         try
         {
             await Server.StartAsync(_stop.Token);
@@ -179,7 +180,7 @@ public sealed partial class DaemonHost : IAsyncDisposable
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
         {
             // An opt-in endpoint that cannot listen must not leave a half-running daemon.
-            LogStartFailed(Options.PrometheusAddress?.ToString() ?? "the metrics endpoint", e.Message);
+            LogStartFailed(Telemetry.Options.PrometheusAddress?.ToString() ?? "the metrics endpoint", e.Message);
             await Server.StopAsync();
             return 1;
         }

@@ -19,6 +19,8 @@ public sealed record DaemonOptions
     public uint? SocketGroup { get; init; }
     /// <summary>--prometheus-address: serve Prometheus metrics (GET /metrics) there; null: not.</summary>
     public System.Net.IPEndPoint? PrometheusAddress { get; init; }
+    /// <summary>OTLP export as OpenTelemetry's standard OTEL_EXPORTER_OTLP_* variables say (read by <see cref="Parse"/>).</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; init; } = new();
     public bool ShowHelp { get; init; }
     public bool ShowVersion { get; init; }
     public IReadOnlyList<string> Remaining { get; init; } = [];
@@ -32,7 +34,8 @@ public sealed record DaemonOptions
           --syslog-socket PATH   the syslog socket (default /dev/log)
           --socket-group GROUP   group allowed to use the socket (name or gid)
           --prometheus-address A serve Prometheus metrics on http://A/metrics (A: 127.0.0.1:9650, [::1]:9650);
-                                 OTLP export follows OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_* variables
+                                 OTLP export: OTEL_EXPORTER_OTLP_ENDPOINT (http(s)://host:port), OTEL_EXPORTER_OTLP_PROTOCOL
+                                 (grpc, http/protobuf), OTEL_EXPORTER_OTLP_HEADERS, OTEL_METRIC_EXPORT_INTERVAL (ms)
       -n, --dont-fork            run in the foreground (always; kept for keepalived compatibility)
       -h, --help                 this help
       -v, --version              print the version
@@ -41,7 +44,7 @@ public sealed record DaemonOptions
     /// <summary>Parses the shared options; throws <see cref="ArgumentException"/> naming the bad option.</summary>
     public static DaemonOptions Parse(IReadOnlyList<string> args)
     {
-        var o = new DaemonOptions();
+        var o = new DaemonOptions { Telemetry = Vigil.Hosting.Telemetry.TelemetryOptions.FromEnvironment(Environment.GetEnvironmentVariable) };
         var rest = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {

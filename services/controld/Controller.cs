@@ -152,6 +152,7 @@ public sealed partial class Controller : IAsyncDisposable
         }
         Config = result.Config;
         ConfigLoadedAt = DateTime.UtcNow;
+        ApplyMetrics(Config.Metrics);
         if (!_options.CheckersOnly && Config.Instances.Count > 0)
         {
             _vrrpd = StartChild(VigilPaths.Vrrpd, PushVrrpAsync);
@@ -220,15 +221,52 @@ public sealed partial class Controller : IAsyncDisposable
         LogConsulEnabled(clientOptions.Address.ToString(), settings.Ttl.TotalSeconds);
     }
 
+    /// <summary>
+    /// The metrics block as controld started with it: its own telemetry, and what its children
+    /// are started with (also when restarted). A reload does not change it (see ReloadChanges).
+    /// </summary>
+    public MetricsSettings? Metrics { get; private set; }
+
+    private void ApplyMetrics(MetricsSettings? metrics)
+    {
+        Metrics = metrics;
+        if (metrics is null) return;
+        var t = _host.Telemetry.Options;
+        t = t with { PrometheusAddress = metrics.PrometheusAddressOf(VigilPaths.Controld) ?? t.PrometheusAddress };
+        if (metrics.OtlpEndpoint is { } endpoint) t = t with { OtlpEndpoint = endpoint };
+        if (metrics.OtlpProtocol is { } protocol) t = t with { OtlpProtocol = protocol == OtlpProtocol.Grpc ? OpenTelemetry.Exporter.OtlpExportProtocol.Grpc : OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf };
+        if (metrics.OtlpHeaders is { } headers) t = t with { OtlpHeaders = headers };
+        if (metrics.OtlpInterval is { } interval) t = t with { OtlpInterval = interval };
+        _host.Telemetry.Configure(t);
+        if (_options.Supervision == SupervisionMode.Systemd) LogMetricsUnderSystemd();
+    }
+
+    /// <summary>The child's share of the metrics block: its scrape port as --prometheus-address, OTLP as OpenTelemetry's standard variables.</summary>
+    internal static (List<string> Arguments, Dictionary<string, string> Environment) TelemetryFor(string daemon, MetricsSettings? metrics)
+    {
+        var args = new List<string>();
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (metrics is null) return (args, env);
+        if (metrics.PrometheusAddressOf(daemon) is { } scrape) args.AddRange(["--prometheus-address", scrape.ToString()]);
+        if (metrics.OtlpEndpoint is { } endpoint) env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint.OriginalString;
+        if (metrics.OtlpProtocol is { } protocol) env["OTEL_EXPORTER_OTLP_PROTOCOL"] = MetricsSettings.ProtocolName(protocol);
+        if (metrics.OtlpHeaders is { } headers) env["OTEL_EXPORTER_OTLP_HEADERS"] = headers;
+        if (metrics.OtlpInterval is { } interval) env["OTEL_METRIC_EXPORT_INTERVAL"] = ((long)interval.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return (args, env);
+    }
+
     private ChildProcess StartChild(string name, Func<ChildProcess, Task> onReady)
     {
         var program = Path.Combine(_options.ProgramsDirectory, name);
         var args = new List<string> { "--run-dir", _host.RunDir };
         args.AddRange(_options.ChildArguments);
+        var (telemetryArgs, telemetryEnv) = TelemetryFor(name, Metrics);
+        args.AddRange(telemetryArgs);
         var spec = new ChildSpec(name, program, args, VigilPaths.Socket(_host.RunDir, name))
         {
             HeartbeatTimeout = _options.HeartbeatTimeout,
             Unit = _options.Supervision == SupervisionMode.Systemd ? name + ".service" : null,
+            Environment = telemetryEnv,
         };
         var child = new ChildProcess(spec, _logger, onReady, OnFatalChildExit, _options.Supervision == SupervisionMode.Systemd ? _systemctl : null)
         {
@@ -309,6 +347,7 @@ public sealed partial class Controller : IAsyncDisposable
                 return new ReloadResult(result, []);
             }
             var changes = ReloadChanges.Describe(Config, result.Config);
+            if (result.Config.Metrics != Metrics) LogMetricsNotReloaded(_options.ConfigFile);
             Config = result.Config;
             ConfigLoadedAt = DateTime.UtcNow;
             ApplyConsul(Config);
@@ -446,6 +485,14 @@ public sealed partial class Controller : IAsyncDisposable
 
     [LoggerMessage(EventId = 214, Level = LogLevel.Error, Message = "consul: registration disabled: {Reason}")]
     private partial void LogConsulDisabled(string reason);
+
+    [LoggerMessage(EventId = 215, Level = LogLevel.Warning,
+        Message = "metrics block of {File} changed: not applied by a reload (the daemons keep their telemetry, so VRRP is not disturbed); it takes effect when vigil-controld restarts")]
+    private partial void LogMetricsNotReloaded(string file);
+
+    [LoggerMessage(EventId = 216, Level = LogLevel.Warning,
+        Message = "metrics block: under --supervise systemd only vigil-controld uses it; give the units --prometheus-address and OTEL_EXPORTER_OTLP_* in a drop-in (systemctl edit vigil-vrrpd)")]
+    private partial void LogMetricsUnderSystemd();
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Error, Message = "{Child} refused the configuration: {Reason}")]
     private partial void LogPushFailed(string child, string reason);

@@ -90,6 +90,9 @@ internal sealed partial class ConfigBuilder
                 case "consul":
                     ConsulBlock(node);
                     break;
+                case "metrics":
+                    MetricsBlock(node);
+                    break;
                 case "interface_up_down_delays":
                 case "linkbeat_interfaces":
                     foreach (var v in node.Children) CheckInterfaceExists(v.Tokens[0], fatal: true, what: node.Keyword == "linkbeat_interfaces" ? "linkbeat interface" : "up/down delay");
@@ -121,6 +124,7 @@ internal sealed partial class ConfigBuilder
             Ssl = _ssl,
             VirtualServerGroups = [.. _vsGroups.Select(g => g.Model)],
             Consul = _consul,
+            Metrics = _metrics,
         };
         config = CompleteVrrp(config);
         config = CompleteChecks(config);

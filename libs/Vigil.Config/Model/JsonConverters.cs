@@ -78,3 +78,13 @@ public sealed class AddressFamilyJsonConverter : JsonConverter<System.Net.Socket
     public override void Write(Utf8JsonWriter writer, System.Net.Sockets.AddressFamily value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "inet6" : "inet");
 }
+
+/// <summary>Endpoints as ADDRESS:PORT text ("127.0.0.1:9650", "[::1]:9650").</summary>
+public sealed class IpEndPointJsonConverter : JsonConverter<IPEndPoint>
+{
+    public override IPEndPoint Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        IPEndPoint.Parse(reader.GetString() ?? throw new JsonException("endpoint expected"));
+
+    public override void Write(Utf8JsonWriter writer, IPEndPoint value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.ToString());
+}

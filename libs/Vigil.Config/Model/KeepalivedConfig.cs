@@ -40,6 +40,9 @@ public sealed record KeepalivedConfig
     /// <summary>consul { } (Vigil's own): register MASTER VIPs with Consul; null: no registration.</summary>
     public ConsulSettings? Consul { get; init; }
 
+    /// <summary>metrics { } (Vigil's own): Prometheus scrape endpoints and OTLP export; null: none configured.</summary>
+    public MetricsSettings? Metrics { get; init; }
+
     public VrrpInstance? FindInstance(string name) => Instances.FirstOrDefault(i => i.Name == name);
 
     /// <summary>The sync group an instance belongs to, if any.</summary>

@@ -21,7 +21,7 @@ public static class ConfigJson
     WriteIndented = true,
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     UseStringEnumConverter = true,
-    Converters = [typeof(IpAddressJsonConverter), typeof(PhysicalAddressJsonConverter), typeof(SecondsJsonConverter), typeof(AddressFamilyJsonConverter),
+    Converters = [typeof(IpAddressJsonConverter), typeof(IpEndPointJsonConverter), typeof(PhysicalAddressJsonConverter), typeof(SecondsJsonConverter), typeof(AddressFamilyJsonConverter),
         typeof(EquatableArrayJsonConverter<BfdInstance>),
         typeof(EquatableArrayJsonConverter<Checker>),
         typeof(EquatableArrayJsonConverter<GarpGroup>),

@@ -45,6 +45,7 @@ public static class ConfigWriter
         foreach (var g in config.VirtualServerGroups) WriteVsGroup(w, g);
         foreach (var vs in config.VirtualServers) WriteVirtualServer(w, vs);
         if (config.Consul is { } consul) WriteConsul(w, consul);
+        if (config.Metrics is { } metrics) WriteMetrics(w, metrics);
         return w.ToString();
     }
 
@@ -69,6 +70,17 @@ public static class ConfigWriter
         w.LineIf(c.Ttl != d.Ttl, "ttl", (c.Ttl.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)) + "ms");
         w.LineIf(c.DeregisterCriticalAfter != d.DeregisterCriticalAfter, "deregister_critical_after", c.DeregisterCriticalAfter.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + "ms");
         w.LineIf(c.RegisterVirtualServers != d.RegisterVirtualServers, "virtual_servers", Bool(c.RegisterVirtualServers));
+        w.Close();
+    }
+
+    private static void WriteMetrics(Writer w, MetricsSettings m)
+    {
+        w.Open("metrics");
+        w.LineIf(m.PrometheusAddress is not null, "prometheus_address", m.PrometheusAddress?.ToString() ?? "");
+        w.LineIf(m.OtlpEndpoint is not null, "otlp_endpoint", Q(m.OtlpEndpoint?.OriginalString));
+        if (m.OtlpProtocol is { } p) w.Line("otlp_protocol", MetricsSettings.ProtocolName(p));
+        w.LineIf(m.OtlpHeaders is not null, "otlp_headers", Q(m.OtlpHeaders));
+        if (m.OtlpInterval is { } i) w.Line("otlp_interval", i.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + "ms");
         w.Close();
     }
 

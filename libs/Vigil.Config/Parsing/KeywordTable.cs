@@ -31,6 +31,8 @@ public enum BlockContext
     /// <summary>consul { } (Vigil's own).</summary>
     Consul,
     ConsulTls,
+    /// <summary>metrics { } (Vigil's own).</summary>
+    Metrics,
 }
 
 /// <summary>How a keyword's line is followed.</summary>
@@ -63,7 +65,7 @@ public sealed record KeywordInfo(string Name, KeywordShape Shape, BlockContext? 
 /// <summary>
 /// Every keyword keepalived 2.2.7 accepts (as built by Debian: VRRP, LVS, BFD, SNMP, D-Bus,
 /// nftables, regex), by the block it appears in, plus the few later keywords that FEATURES.md
-/// names and Vigil's own (lvs_backend and the consul block, noted as unknown to keepalived). A keyword missing here is reported "Unknown keyword" exactly where keepalived does.
+/// names and Vigil's own (lvs_backend, the consul and metrics blocks, noted as unknown to keepalived). A keyword missing here is reported "Unknown keyword" exactly where keepalived does.
 /// </summary>
 public static partial class KeywordTable
 {
@@ -116,6 +118,7 @@ public static partial class KeywordTable
         Block(R, "track_file", BlockContext.TrackFile);
         Block(R, "vrrp_track_file", BlockContext.TrackFile);
         ConsulKeywords(Add, Leaf);
+        MetricsKeywords(Add, Leaf);
 
         const BlockContext G = BlockContext.GlobalDefs;
         Ignored(G, "Vigil names its own processes",

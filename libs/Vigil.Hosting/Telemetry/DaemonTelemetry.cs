@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -14,20 +15,77 @@ using Vigil.Rpc.Server;
 
 namespace Vigil.Hosting.Telemetry;
 
-/// <summary>Where a daemon's telemetry goes (--prometheus-address, and OpenTelemetry's standard OTEL_* variables).</summary>
+/// <summary>
+/// Where a daemon's telemetry goes: --prometheus-address, and OTLP as OpenTelemetry's standard
+/// variables say (OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL, _HEADERS, OTEL_METRIC_EXPORT_INTERVAL),
+/// which vigil-controld sets for its children from the metrics { } block.
+/// </summary>
 public sealed record TelemetryOptions
 {
     /// <summary>Serve a Prometheus scrape endpoint (/metrics) here; null: none (the default).</summary>
     public IPEndPoint? PrometheusAddress { get; init; }
 
-    /// <summary>
-    /// Export metrics and traces by OTLP: on when OTEL_EXPORTER_OTLP_ENDPOINT (or the
-    /// _METRICS_/_TRACES_ one) is set; the exporter reads the rest of OTEL_EXPORTER_OTLP_* itself.
-    /// </summary>
-    public bool Otlp { get; init; } = new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" }
-        .Any(v => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v)));
+    /// <summary>Export metrics and traces by OTLP to this base URL (OTEL_EXPORTER_OTLP_ENDPOINT's meaning); null: no OTLP.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    public OtlpExportProtocol OtlpProtocol { get; init; } = OtlpExportProtocol.Grpc;
+
+    /// <summary>"key=value,key2=value2" sent with every export; null: none.</summary>
+    public string? OtlpHeaders { get; init; }
+
+    /// <summary>How often metrics are exported by OTLP; null: OpenTelemetry's default (60 s).</summary>
+    public TimeSpan? OtlpInterval { get; init; }
+
+    public bool Otlp => OtlpEndpoint is not null;
 
     public bool Enabled => PrometheusAddress is not null || Otlp;
+
+    /// <summary>
+    /// The OTLP settings of OpenTelemetry's standard variables. They are read here, not by the
+    /// exporter: the daemons' hosts have no configuration bound to the environment. Throws
+    /// <see cref="ArgumentException"/> naming the variable whose value is wrong.
+    /// </summary>
+    public static TelemetryOptions FromEnvironment(Func<string, string?> environment)
+    {
+        var o = new TelemetryOptions();
+        if (environment("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } endpoint)
+        {
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new ArgumentException($"OTEL_EXPORTER_OTLP_ENDPOINT: '{endpoint}' is not an http:// or https:// URL");
+            o = o with { OtlpEndpoint = uri };
+        }
+        o = environment("OTEL_EXPORTER_OTLP_PROTOCOL") switch
+        {
+            null or "" or "grpc" => o,
+            "http/protobuf" => o with { OtlpProtocol = OtlpExportProtocol.HttpProtobuf },
+            var p => throw new ArgumentException($"OTEL_EXPORTER_OTLP_PROTOCOL: '{p}' is neither grpc nor http/protobuf"),
+        };
+        if (environment("OTEL_EXPORTER_OTLP_HEADERS") is { Length: > 0 } headers) o = o with { OtlpHeaders = headers };
+        if (environment("OTEL_METRIC_EXPORT_INTERVAL") is { Length: > 0 } interval)
+        {
+            if (!int.TryParse(interval, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) || ms <= 0)
+                throw new ArgumentException($"OTEL_METRIC_EXPORT_INTERVAL: '{interval}' is not a number of milliseconds");
+            o = o with { OtlpInterval = TimeSpan.FromMilliseconds(ms) };
+        }
+        return o;
+    }
+
+    /// <summary>One signal's URL: the endpoint itself for grpc; for http/protobuf the endpoint with v1/metrics or v1/traces appended, as the OTLP exporter specification says of OTEL_EXPORTER_OTLP_ENDPOINT.</summary>
+    public Uri SignalUrl(string signal)
+    {
+        var endpoint = OtlpEndpoint ?? throw new InvalidOperationException("no OTLP endpoint");
+        if (OtlpProtocol == OtlpExportProtocol.Grpc) return endpoint;
+        var text = endpoint.OriginalString;
+        return new Uri(text + (text.EndsWith('/') ? "" : "/") + "v1/" + signal);
+    }
+
+    /// <summary>Sets an exporter's options from these (the SDK's own environment reading is not relied on).</summary>
+    internal void ConfigureExporter(OtlpExporterOptions exporter, string signal)
+    {
+        exporter.Endpoint = SignalUrl(signal);
+        exporter.Protocol = OtlpProtocol;
+        if (OtlpHeaders is not null) exporter.Headers = OtlpHeaders;
+    }
 }
 
 /// <summary>
@@ -42,6 +100,7 @@ public sealed partial class DaemonTelemetry : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private WebApplication? _scrape;
+    private bool _registered;
 
     public DaemonTelemetry(string daemon, TelemetryOptions options, ILoggerFactory loggers)
     {
@@ -54,7 +113,18 @@ public sealed partial class DaemonTelemetry : IAsyncDisposable
     }
 
     public string Daemon { get; }
-    public TelemetryOptions Options { get; }
+    public TelemetryOptions Options { get; private set; }
+
+    /// <summary>
+    /// Replaces the options read from the command line and environment (vigil-controld: with its
+    /// configuration's metrics block); only before the daemon runs, since OpenTelemetry is
+    /// built with its gRPC host.
+    /// </summary>
+    public void Configure(TelemetryOptions options)
+    {
+        if (_registered) throw new InvalidOperationException("telemetry is already set up");
+        Options = options;
+    }
 
     /// <summary>The Meter's and ActivitySource's name: "Vigil.Vrrpd" for vigil-vrrpd.</summary>
     public string Name { get; }
@@ -77,6 +147,7 @@ public sealed partial class DaemonTelemetry : IAsyncDisposable
     /// <summary>Adds OpenTelemetry to the gRPC host's services (before it is built), when anything is to be exported.</summary>
     internal void Register(IServiceCollection services)
     {
+        _registered = true;
         if (!Options.Enabled) return;
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(Daemon, serviceVersion: DaemonHost.Version, serviceInstanceId: $"{Environment.MachineName}/{Daemon}"))
@@ -84,11 +155,18 @@ public sealed partial class DaemonTelemetry : IAsyncDisposable
             {
                 m.AddMeter(Name, RpcTelemetry.Name);
                 if (Options.PrometheusAddress is not null) m.AddPrometheusExporter();
-                if (Options.Otlp) m.AddOtlpExporter();
+                if (Options.Otlp)
+                {
+                    m.AddOtlpExporter((exporter, reader) =>
+                    {
+                        Options.ConfigureExporter(exporter, "metrics");
+                        if (Options.OtlpInterval is { } every) reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)every.TotalMilliseconds;
+                    });
+                }
             });
         // Microsoft.AspNetCore: the server's request span, which continues the caller's traceparent;
         // System.Net.Http: the client's (controld's pushes to the daemons), which sends it.
-        if (Options.Otlp) otel.WithTracing(t => t.AddSource(Name, RpcTelemetry.Name, "Microsoft.AspNetCore", "System.Net.Http").AddOtlpExporter());
+        if (Options.Otlp) otel.WithTracing(t => t.AddSource(Name, RpcTelemetry.Name, "Microsoft.AspNetCore", "System.Net.Http").AddOtlpExporter(e => Options.ConfigureExporter(e, "traces")));
     }
 
     /// <summary>Starts the scrape endpoint (HTTP/1.1, GET /metrics) once the gRPC host runs; its MeterProvider is the host's.</summary>

@@ -41,6 +41,8 @@ public static class ReloadChanges
         Items(changes, "virtual_server", oldCheck.VirtualServers, newCheck.VirtualServers,
             v => (names.TryGetValue(v.Key, out var n) ? n : v.Key.ToString()) + " checks");
         One(changes, "global_defs (checkers)", oldCheck.Globals, newCheck.Globals);
+        // Telemetry is built into each running daemon: a reload does not swap it (that would mean restarting vrrpd).
+        if (running is not null && running.Metrics != next.Metrics) changes.Add("metrics: changed: not applied by a reload; takes effect when vigil-controld restarts");
         return changes;
     }
 

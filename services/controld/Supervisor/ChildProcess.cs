@@ -20,6 +20,9 @@ public sealed record ChildSpec(string Name, string Program, IReadOnlyList<string
 
     /// <summary>--supervise systemd: the daemon's unit (vigil-vrrpd.service); null: controld spawns it.</summary>
     public string? Unit { get; init; }
+
+    /// <summary>Variables set for the child on top of controld's environment (the OTLP settings of the metrics block).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>Exit codes the daemons share with keepalived's meaning.</summary>
@@ -246,6 +249,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         psi.Environment.Remove("NOTIFY_SOCKET");
         psi.Environment.Remove("WATCHDOG_USEC");
         psi.Environment.Remove("WATCHDOG_PID");
+        foreach (var (name, value) in _spec.Environment) psi.Environment[name] = value;
         return Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {_spec.Program}");
     }
 
