@@ -94,6 +94,24 @@ public sealed class ConsulRegistration : IAsyncDisposable
         }
     }
 
+    /// <summary>GetStatus's consul section: the agent, the last error, the refusal and failure counts, what is registered.</summary>
+    public Vigil.Control.V1.ConsulStatus Status()
+    {
+        var r = Registrar;
+        var status = new Vigil.Control.V1.ConsulStatus
+        {
+            Agent = _client.Options.Address.ToString(),
+            LastError = r.LastError ?? "",
+            LastErrorAt = r.LastErrorAt is { } at ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(at) : null,
+            AclRefusals = r.AclRefusals,
+            Failures = r.Failures,
+            Registrations = r.Registrations,
+            Deregistrations = r.Deregistrations,
+        };
+        status.RegisteredServices.AddRange(r.Registered.Order(StringComparer.Ordinal));
+        return status;
+    }
+
     /// <summary>Stops following and deregisters (bounded).</summary>
     public async ValueTask DisposeAsync()
     {
