@@ -146,7 +146,7 @@ public sealed class ConsulClient : IDisposable
     public async Task<QueryResult<IReadOnlyDictionary<string, List<string>>>> GetCatalogServicesAsync(QueryOptions? query = null, CancellationToken cancellationToken = default)
     {
         var (value, meta) = await GetAsync("/v1/catalog/services", ConsulJsonContext.Default.DictionaryStringListString, query, addDatacenter: true, cancellationToken).ConfigureAwait(false);
-        return new(value ?? [], meta.Index, meta.KnownLeader);
+        return new(value ?? [], meta.Index, meta.KnownLeader) { FilteredByAcls = meta.FilteredByAcls };
     }
 
     /// <summary>GET /v1/catalog/service/:service[?tag=]: the nodes providing a service.</summary>
@@ -169,7 +169,7 @@ public sealed class ConsulClient : IDisposable
         if (passingOnly) q.Add("passing", null);
         if (tag is not null) q.Add("tag", tag);
         var (value, meta) = await GetAsync("/v1/health/service/" + Segment(service) + q, ConsulJsonContext.Default.ListServiceHealthEntry, query, addDatacenter: true, cancellationToken).ConfigureAwait(false);
-        return new(value ?? [], meta.Index, meta.KnownLeader);
+        return new(value ?? [], meta.Index, meta.KnownLeader) { FilteredByAcls = meta.FilteredByAcls };
     }
 
     // ------------------------------------------------------------------ KV
@@ -251,7 +251,7 @@ public sealed class ConsulClient : IDisposable
 
     // ------------------------------------------------------------------ plumbing
 
-    private readonly record struct ResponseMeta(ulong Index, bool KnownLeader);
+    private readonly record struct ResponseMeta(ulong Index, bool KnownLeader, bool FilteredByAcls);
 
     private async Task<(T? Value, ResponseMeta Meta)> GetAsync<T>(string path, JsonTypeInfo<T> type, QueryOptions? query, bool addDatacenter, CancellationToken cancellationToken)
     {
@@ -280,7 +280,8 @@ public sealed class ConsulClient : IDisposable
         if (response.Headers.TryGetValues("X-Consul-Index", out var values))
             ulong.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out index);
         var leader = !response.Headers.TryGetValues("X-Consul-KnownLeader", out var l) || l.FirstOrDefault() != "false";
-        return new(index, leader);
+        var filtered = response.Headers.TryGetValues("X-Consul-Results-Filtered-By-ACLs", out var f) && f.FirstOrDefault() == "true";
+        return new(index, leader, filtered);
     }
 
     private async Task SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)

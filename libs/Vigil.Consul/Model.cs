@@ -193,7 +193,11 @@ public sealed record QueryOptions
 }
 
 /// <summary>A read's result with the X-Consul-Index to pass to the next blocking query.</summary>
-public sealed record QueryResult<T>(T Value, ulong LastIndex, bool KnownLeader);
+public sealed record QueryResult<T>(T Value, ulong LastIndex, bool KnownLeader)
+{
+    /// <summary>X-Consul-Results-Filtered-By-ACLs: the token may not read everything, so some of the answer was left out.</summary>
+    public bool FilteredByAcls { get; init; }
+}
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AgentServiceRegistration))]

@@ -210,6 +210,18 @@ public sealed class ClusterCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TokenMayNotReadEverything_FilteredAnswer_ExitSix()
+    {
+        // A known token without service:read: Consul answers 200 with the entries left out, and says so in a header.
+        await RegisterLb1Async(("VI_1", 51, "10.0.0.10"));
+        _agent.RequiredToken = "ops-token";
+        var (code, output, errors) = await RunAsync(Options(token: "read-nothing"), json: true);
+        Assert.Equal(6, code);
+        Assert.Equal(true, (bool?)JsonNode.Parse(output)!["filtered_by_acls"]);
+        Assert.Contains("left part of the answer out (X-Consul-Results-Filtered-By-ACLs)", errors);
+    }
+
+    [Fact]
     public async Task ThroughTheCommandLine_ConsulAddrAndTokenFromTheEnvironment()
     {
         await RegisterLb1Async(("VI_1", 51, "10.0.0.10"));

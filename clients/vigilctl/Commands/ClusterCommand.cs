@@ -27,7 +27,7 @@ internal static class ClusterCommand
         Exit codes: 0 every VIP has exactly one MASTER; 1 a split (two or more MASTERs for a VIP) or a VIP
         with no live MASTER, or the configuration cannot be read; 2 bad usage (a bad --consul-addr or
         CONSUL_HTTP_ADDR); 4 the Consul agent is not reachable (refused, timed out, TLS refused, no
-        cluster leader); 6 the agent refused the ACL token (403).
+        cluster leader); 6 the agent refused the ACL token (403), or filtered the answer by ACLs.
         """;
 
     public static Command Create()
@@ -126,10 +126,11 @@ internal static class ClusterCommand
     public static async Task<int> RunAsync(ConsulClientOptions options, bool json, TextWriter output, TextWriter errors, CancellationToken token)
     {
         IReadOnlyList<VipView> vips;
+        bool filtered;
         try
         {
             using var client = new ConsulClient(options);
-            vips = await ReadAsync(client, token);
+            (vips, filtered) = await ReadAsync(client, token);
         }
         catch (ConsulAclException e)
         {
@@ -146,21 +147,31 @@ internal static class ClusterCommand
             errors.WriteLine($"vigilctl: cannot read the catalog from {options.Address}: {e.Message}");
             return ExitCodes.Failed;
         }
-        output.Write(json ? FormatJson(options, vips) : FormatTable(vips));
+        output.Write(json ? FormatJson(options, vips, filtered) : FormatTable(vips));
+        if (filtered)
+        {
+            // Some nodes' registrations may be hidden: "one master each" cannot be claimed.
+            errors.WriteLine($"vigilctl: the Consul agent {options.Address} left part of the answer out (X-Consul-Results-Filtered-By-ACLs): the token may not read every vigil service and node (it needs service:read and node:read)");
+            return ExitCodes.PermissionDenied;
+        }
         return vips.All(v => v.Status == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     /// <summary>Every service tagged "vigil", each node's registrations of it, grouped by VIP.</summary>
-    public static async Task<IReadOnlyList<VipView>> ReadAsync(ConsulClient client, CancellationToken token)
+    /// <returns>The VIPs, and whether the agent left anything out for the token's ACLs.</returns>
+    public static async Task<(IReadOnlyList<VipView> Vips, bool FilteredByAcls)> ReadAsync(ConsulClient client, CancellationToken token)
     {
         var services = await client.GetCatalogServicesAsync(cancellationToken: token);
+        var filtered = services.FilteredByAcls;
         var entries = new List<ServiceHealthEntry>();
         foreach (var (name, tags) in services.Value.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             if (!tags.Contains("vigil")) continue;
-            entries.AddRange((await client.GetServiceHealthAsync(name, tag: "vigil", cancellationToken: token)).Value);
+            var health = await client.GetServiceHealthAsync(name, tag: "vigil", cancellationToken: token);
+            filtered |= health.FilteredByAcls;
+            entries.AddRange(health.Value);
         }
-        return Group(entries);
+        return (Group(entries), filtered);
     }
 
     /// <summary>
@@ -217,7 +228,7 @@ internal static class ClusterCommand
         return s.Append('\n').ToString();
     }
 
-    public static string FormatJson(ConsulClientOptions options, IReadOnlyList<VipView> vips)
+    public static string FormatJson(ConsulClientOptions options, IReadOnlyList<VipView> vips, bool filteredByAcls = false)
     {
         static JsonObject HolderJson(Holder h) => new()
         {
@@ -241,6 +252,7 @@ internal static class ClusterCommand
                 ["stale"] = new JsonArray([.. v.Stale.Select(h => (JsonNode?)HolderJson(h))]),
             })]),
             ["splits"] = vips.Count(v => v.Status == "split"),
+            ["filtered_by_acls"] = filteredByAcls,
         };
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }

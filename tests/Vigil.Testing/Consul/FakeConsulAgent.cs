@@ -255,6 +255,8 @@ public sealed class FakeConsulAgent : IAsyncDisposable
             return;
         }
         var isRead = request.Method == "GET";
+        // As Consul: a filtered read says so, to an authenticated caller only.
+        if (!allowed && isRead && token is { Length: > 0 }) context.Response.Headers["X-Consul-Results-Filtered-By-ACLs"] = "true";
         if (!allowed && !(isRead && (path == "/v1/agent/services" || path.StartsWith("/v1/catalog/", StringComparison.Ordinal) || path.StartsWith("/v1/health/", StringComparison.Ordinal))))
         {
             await Text(context, 403, "Permission denied");
