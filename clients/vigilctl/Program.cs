@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(PriorityCommand.Create());
         root.Subcommands.Add(DumpCommand.Create());
         root.Subcommands.Add(CompletionCommand.Create());
+        root.Subcommands.Add(ClusterCommand.Create());
         ExitCodes.Document(root);
         var parse = root.Parse(args);
         var code = await parse.InvokeAsync();

@@ -23,11 +23,13 @@ public sealed class ConsulClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly ConsulClientOptions _options;
+    // Why our validation last refused the agent's certificate: the handshake's own exception only says "rejected by the callback".
+    private volatile string? _tlsRefusal;
 
     public ConsulClient(ConsulClientOptions options, HttpMessageHandler? handler = null)
     {
         _options = options;
-        _http = new HttpClient(handler ?? CreateHandler(options), disposeHandler: true)
+        _http = new HttpClient(handler ?? CreateHandler(options, reason => _tlsRefusal = reason), disposeHandler: true)
         {
             BaseAddress = options.Address,
             // Each request has its own limit (blocking queries are longer).
@@ -38,7 +40,10 @@ public sealed class ConsulClient : IDisposable
     public ConsulClientOptions Options => _options;
 
     /// <summary>A SocketsHttpHandler for the options' TLS settings: the CA file as the only trust anchor, the client certificate.</summary>
-    public static SocketsHttpHandler CreateHandler(ConsulClientOptions options)
+    public static SocketsHttpHandler CreateHandler(ConsulClientOptions options) => CreateHandler(options, null);
+
+    /// <param name="refused">Told why a certificate was refused (the name, the chain), to put in the error.</param>
+    private static SocketsHttpHandler CreateHandler(ConsulClientOptions options, Action<string>? refused)
     {
         var handler = new SocketsHttpHandler
         {
@@ -47,28 +52,52 @@ public sealed class ConsulClient : IDisposable
             UseProxy = false,
         };
         if (options.Address.Scheme != Uri.UriSchemeHttps) return handler;
-        var ssl = new SslClientAuthenticationOptions { TargetHost = options.TlsServerName ?? options.Address.IdnHost };
+        var serverName = options.TlsServerName ?? options.Address.IdnHost;
+        var ssl = new SslClientAuthenticationOptions { TargetHost = serverName };
         if (options.CertFile is not null)
         {
             var cert = X509Certificate2.CreateFromPemFile(options.CertFile, options.KeyFile);
             ssl.ClientCertificates = [cert];
         }
+        X509Certificate2Collection? ca = null;
         if (options.CaFile is not null)
         {
-            var ca = new X509Certificate2Collection();
+            ca = new X509Certificate2Collection();
             ca.ImportFromPemFile(options.CaFile);
-            ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                if (certificate is null) return false;
-                // Only name mismatches and an unknown root are ours to judge; the chain must end at the CA file.
-                if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
-                return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-            };
         }
+        ssl.RemoteCertificateValidationCallback = (_, certificate, systemChain, errors) =>
+        {
+            if (certificate is null)
+            {
+                refused?.Invoke("the agent sent no certificate");
+                return false;
+            }
+            var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            // The name is checked in every case, here: SocketsHttpHandler makes the handshake's TargetHost the
+            // request's host, so its own name check would be against the address, not server_name.
+            // With a CA file, the chain must end at it (only), else at the system's roots.
+            errors &= ~SslPolicyErrors.RemoteCertificateNameMismatch;
+            if (!leaf.MatchesHostname(serverName))
+            {
+                refused?.Invoke($"the agent's certificate ({leaf.Subject}) is not valid for the server name '{serverName}'"
+                    + (options.TlsServerName is null ? " (the address's host; tls { server_name } or CONSUL_TLS_SERVER_NAME sets the name to verify)" : " (tls { server_name })"));
+                return false;
+            }
+            if (ca is null)
+            {
+                if (errors == SslPolicyErrors.None) return true;
+                refused?.Invoke($"the agent's certificate ({leaf.Subject}, issued by {leaf.Issuer}) is not trusted by the system ({errors}; tls {{ ca_file }} or CONSUL_CACERT names the CA)"
+                    + ChainText(systemChain));
+                return false;
+            }
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.CustomTrustStore.AddRange(ca);
+            if (chain.Build(leaf)) return true;
+            refused?.Invoke($"the agent's certificate ({leaf.Subject}, issued by {leaf.Issuer}) does not chain to the CA in ca_file {options.CaFile}" + ChainText(chain));
+            return false;
+        };
         handler.SslOptions = ssl;
         return handler;
     }
@@ -117,7 +146,7 @@ public sealed class ConsulClient : IDisposable
     public async Task<QueryResult<IReadOnlyDictionary<string, List<string>>>> GetCatalogServicesAsync(QueryOptions? query = null, CancellationToken cancellationToken = default)
     {
         var (value, meta) = await GetAsync("/v1/catalog/services", ConsulJsonContext.Default.DictionaryStringListString, query, addDatacenter: true, cancellationToken).ConfigureAwait(false);
-        return new(value ?? [], meta.Index, meta.KnownLeader);
+        return new(value ?? [], meta.Index, meta.KnownLeader) { FilteredByAcls = meta.FilteredByAcls };
     }
 
     /// <summary>GET /v1/catalog/service/:service[?tag=]: the nodes providing a service.</summary>
@@ -126,6 +155,21 @@ public sealed class ConsulClient : IDisposable
         var path = "/v1/catalog/service/" + Segment(service) + (tag is null ? "" : "?tag=" + Uri.EscapeDataString(tag));
         var (value, meta) = await GetAsync(path, ConsulJsonContext.Default.ListCatalogService, query, addDatacenter: true, cancellationToken).ConfigureAwait(false);
         return new(value ?? [], meta.Index, meta.KnownLeader);
+    }
+
+    /// <summary>
+    /// GET /v1/health/service/:service[?passing][&amp;tag=]: the nodes providing a service, each with
+    /// its node and its checks (the node's serfHealth and the service's own), so a caller can
+    /// tell a live registration from one whose node or TTL check is critical.
+    /// </summary>
+    public async Task<QueryResult<IReadOnlyList<ServiceHealthEntry>>> GetServiceHealthAsync(string service, bool passingOnly = false, string? tag = null,
+        QueryOptions? query = null, CancellationToken cancellationToken = default)
+    {
+        var q = new QueryString();
+        if (passingOnly) q.Add("passing", null);
+        if (tag is not null) q.Add("tag", tag);
+        var (value, meta) = await GetAsync("/v1/health/service/" + Segment(service) + q, ConsulJsonContext.Default.ListServiceHealthEntry, query, addDatacenter: true, cancellationToken).ConfigureAwait(false);
+        return new(value ?? [], meta.Index, meta.KnownLeader) { FilteredByAcls = meta.FilteredByAcls };
     }
 
     // ------------------------------------------------------------------ KV
@@ -207,7 +251,7 @@ public sealed class ConsulClient : IDisposable
 
     // ------------------------------------------------------------------ plumbing
 
-    private readonly record struct ResponseMeta(ulong Index, bool KnownLeader);
+    private readonly record struct ResponseMeta(ulong Index, bool KnownLeader, bool FilteredByAcls);
 
     private async Task<(T? Value, ResponseMeta Meta)> GetAsync<T>(string path, JsonTypeInfo<T> type, QueryOptions? query, bool addDatacenter, CancellationToken cancellationToken)
     {
@@ -236,7 +280,8 @@ public sealed class ConsulClient : IDisposable
         if (response.Headers.TryGetValues("X-Consul-Index", out var values))
             ulong.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out index);
         var leader = !response.Headers.TryGetValues("X-Consul-KnownLeader", out var l) || l.FirstOrDefault() != "false";
-        return new(index, leader);
+        var filtered = response.Headers.TryGetValues("X-Consul-Results-Filtered-By-ACLs", out var f) && f.FirstOrDefault() == "true";
+        return new(index, leader, filtered);
     }
 
     private async Task SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
@@ -268,7 +313,9 @@ public sealed class ConsulClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            var reason = e.InnerException is SocketException se ? se.SocketErrorCode.ToString() : e.Message;
+            var reason = e.InnerException is SocketException se ? se.SocketErrorCode.ToString()
+                : e.InnerException is System.Security.Authentication.AuthenticationException ae ? "TLS handshake refused: " + (_tlsRefusal ?? ae.Message)
+                : e.Message;
             throw new ConsulUnavailableException($"consul agent {_options.Address}: {method} {PathOnly(path)}: {reason}", e);
         }
         if (response.IsSuccessStatusCode) return response;
@@ -287,6 +334,9 @@ public sealed class ConsulClient : IDisposable
             throw error;
         }
     }
+
+    private static string ChainText(X509Chain? chain) =>
+        chain?.ChainStatus is { Length: > 0 } status ? " (" + string.Join("; ", status.Select(s => s.StatusInformation.Trim()).Where(t => t.Length > 0).Distinct()) + ")" : "";
 
     private static string PathOnly(string path) => path.IndexOf('?') is var q and >= 0 ? path[..q] : path;
 

@@ -34,15 +34,16 @@ public sealed record ConsulClientOptions
     /// Consul's tool conventions: CONSUL_HTTP_ADDR ("host:port" or "http(s)://host:port"),
     /// CONSUL_HTTP_SSL=true for https with a bare host:port, CONSUL_HTTP_TOKEN (or the file in
     /// CONSUL_HTTP_TOKEN_FILE), CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY,
-    /// CONSUL_TLS_SERVER_NAME. Explicit values (non-null) win over the environment.
+    /// CONSUL_TLS_SERVER_NAME. Explicit values (non-null) win over the environment; <paramref name="tls"/>
+    /// (a tls { } block) or a CA file makes a bare host:port https, as CONSUL_HTTP_SSL does.
     /// </summary>
     public static ConsulClientOptions FromEnvironment(Func<string, string?> environment, string? address = null, string? token = null,
-        string? datacenter = null, string? caFile = null, string? certFile = null, string? keyFile = null)
+        string? datacenter = null, string? caFile = null, string? certFile = null, string? keyFile = null, bool tls = false, string? tlsServerName = null)
     {
         string? Env(string name) => environment(name) is { Length: > 0 } v ? v : null;
         var ssl = Env("CONSUL_HTTP_SSL") is { } s && (s.Equals("true", StringComparison.OrdinalIgnoreCase) || s == "1");
         var addressText = address ?? Env("CONSUL_HTTP_ADDR") ?? DefaultAddress;
-        if (!TryParseAddress(addressText, ssl || caFile is not null, out var uri, out var error))
+        if (!TryParseAddress(addressText, ssl || tls || caFile is not null, out var uri, out var error))
             throw new FormatException($"consul address '{addressText}': {error}");
         var tokenValue = token ?? Env("CONSUL_HTTP_TOKEN");
         if (tokenValue is null && Env("CONSUL_HTTP_TOKEN_FILE") is { } tokenFile && File.Exists(tokenFile)) tokenValue = File.ReadAllText(tokenFile).Trim();
@@ -54,7 +55,7 @@ public sealed record ConsulClientOptions
             CaFile = caFile ?? Env("CONSUL_CACERT"),
             CertFile = certFile ?? Env("CONSUL_CLIENT_CERT"),
             KeyFile = keyFile ?? Env("CONSUL_CLIENT_KEY"),
-            TlsServerName = Env("CONSUL_TLS_SERVER_NAME"),
+            TlsServerName = tlsServerName ?? Env("CONSUL_TLS_SERVER_NAME"),
         };
     }
 

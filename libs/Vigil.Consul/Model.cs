@@ -83,6 +83,38 @@ public sealed record CatalogService
     [JsonPropertyName("ModifyIndex")] public ulong ModifyIndex { get; init; }
 }
 
+/// <summary>One element of GET /v1/health/service/:service: the node, the service instance, and their checks.</summary>
+public sealed record ServiceHealthEntry
+{
+    [JsonPropertyName("Node")] public HealthNode Node { get; init; } = new();
+    [JsonPropertyName("Service")] public AgentService Service { get; init; } = new();
+    [JsonPropertyName("Checks")] public List<HealthCheck>? Checks { get; init; }
+}
+
+/// <summary>The Node of a health entry.</summary>
+public sealed record HealthNode
+{
+    [JsonPropertyName("ID")] public string? Id { get; init; }
+    [JsonPropertyName("Node")] public string Node { get; init; } = "";
+    [JsonPropertyName("Address")] public string Address { get; init; } = "";
+    [JsonPropertyName("Datacenter")] public string? Datacenter { get; init; }
+    [JsonPropertyName("Meta")] public Dictionary<string, string>? Meta { get; init; }
+}
+
+/// <summary>A check as the health endpoints return it (the node's "serfHealth" has an empty ServiceID).</summary>
+public sealed record HealthCheck
+{
+    [JsonPropertyName("Node")] public string Node { get; init; } = "";
+    [JsonPropertyName("CheckID")] public string CheckId { get; init; } = "";
+    [JsonPropertyName("Name")] public string Name { get; init; } = "";
+    /// <summary>"passing", "warning" or "critical".</summary>
+    [JsonPropertyName("Status")] public string Status { get; init; } = "";
+    [JsonPropertyName("Notes")] public string? Notes { get; init; }
+    [JsonPropertyName("Output")] public string? Output { get; init; }
+    [JsonPropertyName("ServiceID")] public string ServiceId { get; init; } = "";
+    [JsonPropertyName("ServiceName")] public string ServiceName { get; init; } = "";
+}
+
 /// <summary>One element of GET /v1/kv/:key. Value is base64 in the JSON, bytes here (null for a key without a value).</summary>
 public sealed record KvPair
 {
@@ -161,7 +193,11 @@ public sealed record QueryOptions
 }
 
 /// <summary>A read's result with the X-Consul-Index to pass to the next blocking query.</summary>
-public sealed record QueryResult<T>(T Value, ulong LastIndex, bool KnownLeader);
+public sealed record QueryResult<T>(T Value, ulong LastIndex, bool KnownLeader)
+{
+    /// <summary>X-Consul-Results-Filtered-By-ACLs: the token may not read everything, so some of the answer was left out.</summary>
+    public bool FilteredByAcls { get; init; }
+}
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AgentServiceRegistration))]
@@ -169,6 +205,7 @@ public sealed record QueryResult<T>(T Value, ulong LastIndex, bool KnownLeader);
 [JsonSerializable(typeof(CheckUpdate))]
 [JsonSerializable(typeof(Dictionary<string, List<string>>))]
 [JsonSerializable(typeof(List<CatalogService>))]
+[JsonSerializable(typeof(List<ServiceHealthEntry>))]
 [JsonSerializable(typeof(List<KvPair>))]
 [JsonSerializable(typeof(SessionCreateRequest))]
 [JsonSerializable(typeof(SessionCreateResponse))]

@@ -57,6 +57,7 @@ public sealed partial class Controller : IAsyncDisposable
     private ChildProcess? _ipvsd;
     private readonly Systemctl _systemctl = new();
     private ConsulRegistration? _consul;
+    private readonly ConsulMetrics _consulMetrics;
 
     public Controller(DaemonHost host, ControllerOptions options)
     {
@@ -66,6 +67,7 @@ public sealed partial class Controller : IAsyncDisposable
         _vrrpFollower = new VrrpPlaneFollower(Events, VigilPaths.Socket(host.RunDir, VigilPaths.Vrrpd), _logger);
         _checkFollower = new CheckPlaneFollower(Events, VigilPaths.Socket(host.RunDir, VigilPaths.Checkd), _logger);
         _lvsFollower = new LvsTableFollower(Events, VigilPaths.Socket(host.RunDir, VigilPaths.Ipvsd), _logger);
+        _consulMetrics = new ConsulMetrics(host.Telemetry.Meter, () => _consul);
     }
 
     /// <summary>The node's ordered event log (WatchEvents).</summary>
@@ -191,7 +193,7 @@ public sealed partial class Controller : IAsyncDisposable
         }
         if (_consul is { } old)
         {
-            _consul = null;
+            _consulMetrics.Retire(old, () => _consul = null);
             _ = Task.Run(async () => await old.DisposeAsync());
         }
         if (config.Consul is not { } settings) return;

@@ -114,8 +114,20 @@ public sealed class ConsulLabTests : IAsyncLifetime
         await Poll.UntilAsync(() => n1.Process.Output.Contains("refused the ACL token", StringComparison.Ordinal), Patience, "the ACL refusal logged", () => n1.Process.Output);
         await Poll.UntilAsync(() => _agent1.RequestsTo("PUT", "/v1/agent/service/register").Count >= 2, Patience, "registration retried", () => string.Join('\n', _agent1.Requests));
         Assert.Empty(_agent1.Services);
+        // ... and shown in controld's status: the agent, the refusals counted, the error.
+        var refused = (await n1.StatusAsync()).Consul;
+        Assert.NotNull(refused);
+        Assert.Equal("http://127.0.0.1:8500/", refused.Agent);
+        Assert.True(refused.AclRefusals >= 1, refused.ToString());
+        Assert.Contains("403 Permission denied", refused.LastError);
+        // registered_services is what the agent had after the last good round (documented so):
+        // a refusing agent leaves it as it was.
+        Assert.Contains(id, refused.RegisteredServices);
         _agent1.RequiredToken = null;
         await Poll.UntilAsync(() => _agent1.Services.ContainsKey(id), TimeSpan.FromSeconds(45), "registration once the ACL allows it", () => n1.Process.Output);
+        await Poll.UntilAsync(async () => (await n1.StatusAsync()).Consul is { LastError: "" } c && c.RegisteredServices.Contains(id), Patience,
+            "the status to show the registration again", () => Task.FromResult(n1.Process.Output));
+        Assert.True((await n1.StatusAsync()).Consul.AclRefusals >= refused.AclRefusals);
 
         // Failover: a peer with a higher priority preempts; r1 goes BACKUP and deregisters, r2 registers.
         var n2 = await ControldNode.StartAsync(_r2, Config("r2", 200), _work);

@@ -8,7 +8,7 @@ namespace Vigil.Ctl.Commands;
 /// <summary>
 /// vigilctl's exit codes, the same for every command so scripts can branch on them (listed in
 /// `vigilctl --help`): 0 done, 1 the operation failed, 2 bad usage or an argument the daemon
-/// refused, 3 no such thing, 4 the daemon is not reachable, 5 already exists.
+/// refused, 3 no such thing, 4 the daemon is not reachable, 5 already exists, 6 permission denied.
 /// </summary>
 internal static class ExitCodes
 {
@@ -23,6 +23,8 @@ internal static class ExitCodes
     public const int Unavailable = 4;
     /// <summary>ALREADY_EXISTS: the real server is there already (rs add).</summary>
     public const int AlreadyExists = 5;
+    /// <summary>Refused for want of permission: the Consul agent refused the ACL token (403), or PERMISSION_DENIED / UNAUTHENTICATED.</summary>
+    public const int PermissionDenied = 6;
 
     public const string Help = """
         Exit codes (every command):
@@ -32,6 +34,7 @@ internal static class ExitCodes
           3  not found (no such virtual or real server: NOT_FOUND)
           4  the daemon is not reachable (not running, UNAVAILABLE, timed out)
           5  already exists (rs add of a real server that is there: ALREADY_EXISTS)
+          6  permission denied (the Consul agent refused the ACL token: cluster; PERMISSION_DENIED)
         """;
 
     /// <summary>Appends <see cref="Help"/> to the root command's --help.</summary>
@@ -61,6 +64,7 @@ internal static class ExitCodes
         StatusCode.NotFound => NotFound,
         StatusCode.Unavailable or StatusCode.DeadlineExceeded => Unavailable,
         StatusCode.AlreadyExists => AlreadyExists,
+        StatusCode.PermissionDenied or StatusCode.Unauthenticated => PermissionDenied,
         _ => Failed,
     };
 }

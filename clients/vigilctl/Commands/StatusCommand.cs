@@ -93,7 +93,27 @@ internal static class StatusCommand
             LvsCommand.SortAsIpvsadm(lvs);
             s.Append('\n').Append(LvsCommand.Format(lvs));
         }
+        if (status.Consul is { } consul) s.Append('\n').Append(FormatConsul(consul));
         foreach (var u in status.Unavailable) s.Append("unavailable: ").Append(u).Append('\n');
+        return s.ToString();
+    }
+
+    /// <summary>The consul section: the agent, the counts (ACL refusals first: they need a person), the last error, what is registered.</summary>
+    public static string FormatConsul(Control.V1.ConsulStatus c)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var s = new System.Text.StringBuilder();
+        s.Append("consul: agent ").Append(c.Agent)
+            .Append(", acl refusals ").Append(c.AclRefusals.ToString(inv))
+            .Append(", failures ").Append(c.Failures.ToString(inv))
+            .Append(", registrations ").Append(c.Registrations.ToString(inv))
+            .Append(", deregistrations ").Append(c.Deregistrations.ToString(inv)).Append('\n');
+        s.Append("consul: last error: ");
+        if (c.LastError.Length > 0) s.Append(c.LastError);
+        else s.Append(c.LastErrorAt is null ? "none" : "none since the agent answered again");
+        if (c.LastErrorAt is { } at) s.Append(" (at ").Append(at.ToDateTime().ToString("yyyy-MM-ddTHH:mm:ssZ", inv)).Append(')');
+        s.Append('\n');
+        s.Append("consul: registered: ").Append(c.RegisteredServices.Count == 0 ? "-" : string.Join(", ", c.RegisteredServices)).Append('\n');
         return s.ToString();
     }
 

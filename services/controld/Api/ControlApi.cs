@@ -29,6 +29,7 @@ internal sealed class ControlApi(DaemonHost host, Controller controller) : Contr
         {
             ConfigFile = controller.Options.ConfigFile,
             ConfigLoadedAt = controller.Config is null ? null : Timestamp.FromDateTime(controller.ConfigLoadedAt),
+            Consul = controller.Consul?.Status(),
         };
         response.Children.AddRange(Daemons());
         response.Instances.AddRange(await controller.CurrentInstancesAsync(context.CancellationToken));

@@ -76,6 +76,9 @@ public sealed partial class ConsulRegistrar : IAsyncDisposable
     /// <summary>The last failure's message; null after a good round.</summary>
     public string? LastError => _lastError;
 
+    /// <summary>When the last failure happened (kept after recovery); null: none yet.</summary>
+    public DateTime? LastErrorAt { get; private set; }
+
     /// <summary>The service IDs the agent had after the last good round.</summary>
     public IReadOnlyCollection<string> Registered
     {
@@ -160,6 +163,7 @@ public sealed partial class ConsulRegistrar : IAsyncDisposable
                     else LogFailed(e.Message, backoff.Current.TotalSeconds);
                 }
                 _lastError = e.Message;
+                LastErrorAt = DateTime.UtcNow;
                 lock (_gate) _dirty = true;
                 next = backoff.Current;
                 backoff.Grow();

@@ -37,14 +37,8 @@ public sealed class ConsulRegistration : IAsyncDisposable
     };
 
     /// <summary>The client options of a consul block: its values, else CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_CACERT, ... (FormatException for a bad CONSUL_HTTP_ADDR).</summary>
-    public static ConsulClientOptions ClientOptionsFor(ConsulSettings s, Func<string, string?> environment)
-    {
-        var o = ConsulClientOptions.FromEnvironment(environment, s.Address, s.Token, s.Datacenter, s.CaFile, s.CertFile, s.KeyFile);
-        if (s.Tls && o.Address.Scheme == Uri.UriSchemeHttp && s.Address is { } a && !a.Contains("://", StringComparison.Ordinal))
-            o = o with { Address = new UriBuilder(o.Address) { Scheme = Uri.UriSchemeHttps, Port = o.Address.Port }.Uri };
-        if (s.TlsServerName is not null) o = o with { TlsServerName = s.TlsServerName };
-        return o;
-    }
+    public static ConsulClientOptions ClientOptionsFor(ConsulSettings s, Func<string, string?> environment) =>
+        ConsulClientOptions.FromEnvironment(environment, s.Address, s.Token, s.Datacenter, s.CaFile, s.CertFile, s.KeyFile, s.Tls, s.TlsServerName);
 
     public ConsulSettings Settings { get; }
 
@@ -92,6 +86,24 @@ public sealed class ConsulRegistration : IAsyncDisposable
             _config = config;
             Registrar.SetDesired(ConsulServicePlan.For(_config, Settings, _instances));
         }
+    }
+
+    /// <summary>GetStatus's consul section: the agent, the last error, the refusal and failure counts, what is registered.</summary>
+    public Vigil.Control.V1.ConsulStatus Status()
+    {
+        var r = Registrar;
+        var status = new Vigil.Control.V1.ConsulStatus
+        {
+            Agent = _client.Options.Address.ToString(),
+            LastError = r.LastError ?? "",
+            LastErrorAt = r.LastErrorAt is { } at ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(at) : null,
+            AclRefusals = r.AclRefusals,
+            Failures = r.Failures,
+            Registrations = r.Registrations,
+            Deregistrations = r.Deregistrations,
+        };
+        status.RegisteredServices.AddRange(r.Registered.Order(StringComparer.Ordinal));
+        return status;
     }
 
     /// <summary>Stops following and deregisters (bounded).</summary>

@@ -20,6 +20,7 @@ public sealed class VigilctlTests
     [InlineData(StatusCode.Unavailable, 4)]
     [InlineData(StatusCode.DeadlineExceeded, 4)]
     [InlineData(StatusCode.AlreadyExists, 5)]
+    [InlineData(StatusCode.PermissionDenied, 6)]
     public void ExitCode_FromStatus(StatusCode status, int exit) => Assert.Equal(exit, ExitCodes.FromStatus(status));
 
     [Theory]
@@ -216,6 +217,7 @@ public sealed class VigilctlTests
         Assert.Equal(0, code);
         Assert.Contains("Exit codes (every command):", output);
         Assert.Contains("4  the daemon is not reachable", output);
+        Assert.Contains("6  permission denied (the Consul agent refused the ACL token: cluster; PERMISSION_DENIED)", output);
     }
 
     [Fact]

@@ -58,6 +58,9 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Dictionary<string, FakeService> _services = new(StringComparer.Ordinal);
     private readonly List<FakeService> _remote = [];
+    // A remote service's own check status by "NODE/ID", and nodes whose serfHealth is not passing.
+    private readonly Dictionary<string, string> _remoteCheckStatus = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _nodeHealth = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FakeCheck> _checks = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, KvEntry> _kv = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SessionState> _sessions = new(StringComparer.Ordinal);
@@ -98,6 +101,13 @@ public sealed class FakeConsulAgent : IAsyncDisposable
 
     /// <summary>ACL mode: with a token set, writes without it are refused (403 "Permission denied") and reads are filtered to nothing.</summary>
     public string? RequiredToken { get; set; }
+
+    /// <summary>
+    /// With <see cref="RequiredToken"/>: a request whose token is given but is not that one is refused
+    /// outright, reads too, with 403 "ACL not found" (Consul's answer to a token it does not know;
+    /// without a token the anonymous token applies and reads are filtered instead).
+    /// </summary>
+    public bool RefuseUnknownTokens { get; set; }
 
     /// <summary>Answer every request with 500 "No cluster leader" (an agent whose servers are gone).</summary>
     public bool FailWith500 { get; set; }
@@ -142,12 +152,25 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     }
 
     /// <summary>Adds a service of another node to the catalog (what other agents registered).</summary>
-    public void AddRemoteService(string node, string nodeAddress, string id, string name, string address, int port, IEnumerable<string> tags, IReadOnlyDictionary<string, string> meta)
+    /// <param name="checkStatus">The status of the service's own check on its node, as /v1/health/service shows it.</param>
+    public void AddRemoteService(string node, string nodeAddress, string id, string name, string address, int port, IEnumerable<string> tags, IReadOnlyDictionary<string, string> meta,
+        string checkStatus = "passing")
     {
         lock (_gate)
         {
             Bump();
             _remote.Add(new FakeService(id, name, address, port, [.. tags], meta, false, _index, _index, node, nodeAddress));
+            _remoteCheckStatus[node + "/" + id] = checkStatus;
+        }
+    }
+
+    /// <summary>A node's serfHealth check ("critical": its agent stopped answering the cluster; its services stay in the catalog).</summary>
+    public void SetNodeHealth(string node, string status)
+    {
+        lock (_gate)
+        {
+            Bump();
+            _nodeHealth[node] = status;
         }
     }
 
@@ -226,8 +249,15 @@ public sealed class FakeConsulAgent : IAsyncDisposable
             return;
         }
         var allowed = RequiredToken is null || token == RequiredToken;
+        if (!allowed && RefuseUnknownTokens && token is { Length: > 0 })
+        {
+            await Text(context, 403, "ACL not found");
+            return;
+        }
         var isRead = request.Method == "GET";
-        if (!allowed && !(isRead && (path == "/v1/agent/services" || path.StartsWith("/v1/catalog/", StringComparison.Ordinal))))
+        // As Consul: a filtered read says so, to an authenticated caller only.
+        if (!allowed && isRead && token is { Length: > 0 }) context.Response.Headers["X-Consul-Results-Filtered-By-ACLs"] = "true";
+        if (!allowed && !(isRead && (path == "/v1/agent/services" || path.StartsWith("/v1/catalog/", StringComparison.Ordinal) || path.StartsWith("/v1/health/", StringComparison.Ordinal))))
         {
             await Text(context, 403, "Permission denied");
             return;
@@ -263,6 +293,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
             ("PUT", _) when Under(path, "/v1/agent/check/fail/", out var id) => MarkCheck(c, id, "critical", q),
             ("GET", "/v1/catalog/services") => ReadAsync(c, q, () => filtered ? new JsonObject { ["consul"] = new JsonArray() } : CatalogServicesJson()),
             ("GET", _) when Under(path, "/v1/catalog/service/", out var name) => ReadAsync(c, q, () => filtered ? new JsonArray() : CatalogServiceJson(name, q.GetValueOrDefault("tag"))),
+            ("GET", _) when Under(path, "/v1/health/service/", out var name) => ReadAsync(c, q, () => filtered ? new JsonArray() : HealthServiceJson(name, q.GetValueOrDefault("tag"), q.ContainsKey("passing"))),
             ("GET", _) when Under(path, "/v1/kv/", out var key) => KvGet(c, key, q),
             ("PUT", _) when Under(path, "/v1/kv/", out var key) => KvPut(c, key, q, bytes),
             ("DELETE", _) when Under(path, "/v1/kv/", out var key) => KvDelete(c, key, q),
@@ -485,6 +516,62 @@ public sealed class FakeConsulAgent : IAsyncDisposable
                 ["ServiceMeta"] = MetaJson(s.Meta),
                 ["ServiceTaggedAddresses"] = new JsonObject(),
                 ["ServiceTags"] = new JsonArray([.. s.Tags.Select(t => (JsonNode?)t)]),
+            });
+        }
+        return a;
+    }
+
+    // ------------------------------------------------------------------ health
+
+    /// <summary>GET /v1/health/service/:service: Node, Service and Checks (the node's serfHealth, then the service's checks); ?passing drops entries with a check not passing.</summary>
+    private JsonNode HealthServiceJson(string name, string? tag, bool passingOnly)
+    {
+        var a = new JsonArray();
+        foreach (var s in CatalogEntries().Where(s => s.Name == name && (tag is null || s.Tags.Contains(tag))).OrderBy(s => s.Node, StringComparer.Ordinal).ThenBy(s => s.Id, StringComparer.Ordinal))
+        {
+            var checks = new List<(string Id, string Name, string Status, string ServiceId)>
+            {
+                ("serfHealth", "Serf Health Status", _nodeHealth.GetValueOrDefault(s.Node, "passing"), ""),
+            };
+            if (s.Node == NodeName)
+                checks.AddRange(_checks.Values.Where(ch => ch.ServiceId == s.Id).OrderBy(ch => ch.CheckId, StringComparer.Ordinal).Select(ch => (ch.CheckId, ch.Name, ch.Status, s.Id)));
+            else
+                checks.Add(($"service:{s.Id}", $"Service '{s.Name}' check", _remoteCheckStatus.GetValueOrDefault(s.Node + "/" + s.Id, "passing"), s.Id));
+            if (passingOnly && checks.Any(ch => ch.Status != "passing")) continue;
+            a.Add(new JsonObject
+            {
+                ["Node"] = new JsonObject
+                {
+                    ["ID"] = Guid.Empty.ToString(),
+                    ["Node"] = s.Node,
+                    ["Address"] = s.NodeAddress,
+                    ["Datacenter"] = Datacenter,
+                    ["TaggedAddresses"] = new JsonObject { ["lan"] = s.NodeAddress, ["wan"] = s.NodeAddress },
+                    ["Meta"] = new JsonObject(),
+                },
+                ["Service"] = new JsonObject
+                {
+                    ["ID"] = s.Id,
+                    ["Service"] = s.Name,
+                    ["Tags"] = new JsonArray([.. s.Tags.Select(t => (JsonNode?)t)]),
+                    ["Address"] = s.Address,
+                    ["Meta"] = MetaJson(s.Meta),
+                    ["Port"] = s.Port,
+                    ["Weights"] = new JsonObject { ["Passing"] = 1, ["Warning"] = 1 },
+                    ["EnableTagOverride"] = s.EnableTagOverride,
+                },
+                ["Checks"] = new JsonArray([.. checks.Select(ch => (JsonNode?)new JsonObject
+                {
+                    ["Node"] = s.Node,
+                    ["CheckID"] = ch.Id,
+                    ["Name"] = ch.Name,
+                    ["Status"] = ch.Status,
+                    ["Notes"] = "",
+                    ["Output"] = "",
+                    ["ServiceID"] = ch.ServiceId,
+                    ["ServiceName"] = ch.ServiceId.Length == 0 ? "" : s.Name,
+                    ["ServiceTags"] = ch.ServiceId.Length == 0 ? new JsonArray() : new JsonArray([.. s.Tags.Select(t => (JsonNode?)t)]),
+                })]),
             });
         }
         return a;
