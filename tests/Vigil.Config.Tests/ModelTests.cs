@@ -128,7 +128,7 @@ public sealed class ModelTests
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
         Assert.Equal(
-            ["global", "trackGroups", "staticAddresses", "staticRoutes", "staticRules", "garpGroups", "vrrpScripts", "trackFiles", "trackProcesses", "bfdInstances", "syncGroups", "instances", "ssl", "virtualServerGroups", "virtualServers", "consul"],
+            ["global", "trackGroups", "staticAddresses", "staticRoutes", "staticRules", "garpGroups", "vrrpScripts", "trackFiles", "trackProcesses", "bfdInstances", "syncGroups", "instances", "ssl", "virtualServerGroups", "virtualServers", "consul", "metrics"],
             root.EnumerateObject().Select(p => p.Name));
         var vi = root.GetProperty("instances")[0];
         Assert.Equal("192.0.2.1/24", vi.GetProperty("virtualIpAddresses")[0].GetProperty("address").GetString());
