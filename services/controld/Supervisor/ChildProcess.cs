@@ -260,8 +260,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// </summary>
     private async Task<string?> SuperviseAsync(int pid, Task? exited, bool kill = true)
     {
-        using var channel = UnixChannel.Open(_spec.SocketPath);
-        var health = new Health.HealthClient(channel.Invoker);
+        var health = new Health.HealthClient(Invoker);
         using var done = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         if (!IsReady)
         {
@@ -397,16 +396,16 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private async Task<bool> TryAdoptAsync()
     {
         if (!File.Exists(_spec.SocketPath)) return false;
-        using var channel = UnixChannel.Open(_spec.SocketPath);
-        if (!await CheckAsync(new Health.HealthClient(channel.Invoker))) return false;
+        var invoker = Invoker;
+        if (!await CheckAsync(new Health.HealthClient(invoker))) return false;
         try
         {
             var options = Deadline.In(TimeSpan.FromSeconds(2), _stop.Token);
             _adoptedPid = Name switch
             {
-                Hosting.VigilPaths.Vrrpd => (await new Vrrp.V1.VrrpService.VrrpServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), options)).Daemon.Pid,
-                Hosting.VigilPaths.Checkd => (await new Check.V1.CheckService.CheckServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), options)).Daemon.Pid,
-                _ => (await new Ipvs.V1.IpvsService.IpvsServiceClient(channel.Invoker).GetDaemonInfoAsync(new(), options)).Daemon.Pid,
+                Hosting.VigilPaths.Vrrpd => (await new Vrrp.V1.VrrpService.VrrpServiceClient(invoker).GetDaemonInfoAsync(new(), options)).Daemon.Pid,
+                Hosting.VigilPaths.Checkd => (await new Check.V1.CheckService.CheckServiceClient(invoker).GetDaemonInfoAsync(new(), options)).Daemon.Pid,
+                _ => (await new Ipvs.V1.IpvsService.IpvsServiceClient(invoker).GetDaemonInfoAsync(new(), options)).Daemon.Pid,
             };
         }
         catch (RpcException)
